@@ -1,0 +1,248 @@
+"""The `imptsh` entry point: imptsh's own flags, then the shell, one command, or a script."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from . import __version__
+from .commands.registry import GROUP_DESCRIPTIONS, groups
+from .commands.runner import run_line
+from .context import SessionLogin
+from .session import Session
+
+USAGE = """\
+Usage:
+  imptsh [FLAGS]                          start the interactive shell
+  imptsh [FLAGS] GROUP COMMAND [OPTIONS]  run one impt command and exit with its status
+  imptsh [FLAGS] -c "COMMAND LINE"        run one command line
+  imptsh [FLAGS] FILE                     run a script file line by line
+
+Flags:
+  --sim               start the bundled impCentral simulator and log in to it for this
+                      session only (nothing is written to your auth files)
+  --devices N         number of simulated devices with --sim (default 3)
+  --endpoint URL      default endpoint for `auth login` in this session
+  -c LINE             run LINE and exit
+  --keep-going        in a script, go on after a failing line (exit status 1 at the end)
+  --rc FILE           run FILE before the first command instead of ~/.imptrc and ./.imptrc
+  --no-rc             do not run any startup file
+  --version           print the version and exit
+  --help, -h          print this help and exit
+
+Command groups:
+"""
+
+
+class CliError(Exception):
+    pass
+
+
+@dataclass
+class Flags:
+    sim: bool = False
+    devices: int = 3
+    endpoint: str | None = None
+    command_line: str | None = None
+    keep_going: bool = False
+    rc: str | None = None
+    no_rc: bool = False
+    rest: list[str] = field(default_factory=list)
+
+
+def parse_flags(argv: list[str]) -> Flags | str:
+    """imptsh's flags come before the command; returns Flags or a word to print and exit."""
+    flags = Flags()
+    i = 0
+
+    def value(name: str) -> str:
+        nonlocal i
+        if i + 1 >= len(argv):
+            raise CliError(f"{name} needs a value.")
+        i += 1
+        return argv[i]
+
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("--help", "-h"):
+            return "help"
+        if arg == "--version":
+            return "version"
+        if arg == "--sim":
+            flags.sim = True
+        elif arg == "--devices":
+            raw = value("--devices")
+            if not raw.isdigit() or not 0 <= int(raw) <= 1000:
+                raise CliError(f"--devices takes a whole number from 0 to 1000, not {raw!r}.")
+            flags.devices = int(raw)
+        elif arg == "--endpoint":
+            flags.endpoint = value("--endpoint")
+        elif arg == "-c":
+            flags.command_line = value("-c")
+        elif arg == "--keep-going":
+            flags.keep_going = True
+        elif arg == "--rc":
+            flags.rc = value("--rc")
+        elif arg == "--no-rc":
+            flags.no_rc = True
+        elif arg.startswith("-"):
+            raise CliError(
+                f"Unknown flag: {arg}. imptsh's flags are --sim, --devices, --endpoint, -c, "
+                "--keep-going, --rc, --no-rc, --version and --help; impt options go after "
+                "GROUP COMMAND."
+            )
+        else:
+            flags.rest = argv[i:]
+            break
+        i += 1
+    return flags
+
+
+def help_text() -> str:
+    width = max(len(g) for g in groups()) + 2
+    lines = [f"  {name.ljust(width)}{GROUP_DESCRIPTIONS[name]}" for name in groups()]
+    return USAGE + "\n".join(lines) + "\n\nRun `imptsh GROUP --help` for a group's commands."
+
+
+@contextmanager
+def simulator(devices: int) -> Iterator[tuple[str, SessionLogin]]:
+    """The bundled simulator on a free loopback port, logged in as its demo user."""
+    from .api.auth import login_with_password
+    from .api.client import Client, Credentials
+    from .sim.server import start
+
+    sim = start(port=0, devices=devices)
+    try:
+        client = Client(sim.base_url)
+        tokens = login_with_password(client, "demo", "demo", lambda: "")
+        creds = Credentials(
+            tokens["access_token"], tokens["expires_at"], refresh_token=tokens.get("refresh_token")
+        )
+        yield sim.base_url, SessionLogin(sim.base_url, creds)
+    finally:
+        sim.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        flags = parse_flags(argv)
+    except CliError as exc:
+        print(f"imptsh: {exc}", file=sys.stderr)
+        return 2
+    if flags == "help":
+        print(help_text())
+        return 0
+    if flags == "version":
+        print(__version__)
+        return 0
+    assert isinstance(flags, Flags)
+    try:
+        if flags.sim:
+            with simulator(flags.devices) as (endpoint, login):
+                banner = (
+                    f"Connected to the bundled impCentral simulator at {endpoint} as user "
+                    f'"demo" with {flags.devices} simulated devices. This login lives only in '
+                    "this session."
+                )
+                return run(flags, Session(session_login=login, default_endpoint=endpoint), banner)
+        return run(flags, Session(default_endpoint=flags.endpoint))
+    except KeyboardInterrupt:
+        return 130
+
+
+def run(flags: Flags, session: Session, banner: str = "") -> int:
+    rest = flags.rest
+    if rest and rest[0] in groups() and flags.command_line is None:
+        if flags.rc:
+            status = run_script(session, Path(flags.rc), keep_going=True)
+            if status:
+                return status
+        return run_line(session, rest, sys.stdout)
+    if flags.command_line is not None and rest:
+        print(
+            f"imptsh: -c takes the whole command line; unexpected: {' '.join(rest)}",
+            file=sys.stderr,
+        )
+        return 2
+    shell = _make_shell(session, banner if flags.command_line is None and not rest else "")
+    if flags.rc:
+        run_script(session, Path(flags.rc), keep_going=True, shell=shell)
+    if flags.command_line is not None:
+        return shell.run_command_line(flags.command_line)
+    if rest:
+        path = Path(rest[0])
+        if len(rest) > 1 or not path.is_file():
+            print(
+                f"imptsh: {rest[0]!r} is neither a command group ({', '.join(groups())}) nor "
+                "a script file.",
+                file=sys.stderr,
+            )
+            return 2
+        return run_script(session, path, keep_going=flags.keep_going, shell=shell)
+    if not sys.stdin.isatty():
+        return run_lines(shell, "<stdin>", sys.stdin, keep_going=flags.keep_going)
+    if not flags.no_rc and not flags.rc:
+        for rc in _default_rc_files(session):
+            run_script(session, rc, keep_going=True, shell=shell)
+    if banner:
+        shell.poutput(banner)
+    shell.refresh_prompt()
+    shell.exit_code = 0
+    return shell.cmdloop()
+
+
+def _make_shell(session: Session, banner: str):  # noqa: ANN202 - cmd2 is imported lazily
+    from .shell import ImptShell, history_path
+
+    return ImptShell(session, history_file=history_path(session.env), banner=banner)
+
+
+def _default_rc_files(session: Session) -> list[Path]:
+    home_rc = session.home / ".imptrc"
+    local_rc = Path(os.getcwd()) / ".imptrc"
+    files = [p for p in (home_rc, local_rc) if p.is_file()]
+    return list(dict.fromkeys(p.resolve() for p in files))
+
+
+def run_script(session: Session, path: Path, *, keep_going: bool, shell=None) -> int:  # noqa: ANN001
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        print(f"imptsh: cannot read {path}: {exc.strerror or exc}.", file=sys.stderr)
+        return 1
+    with handle:
+        return run_lines(
+            shell or _make_shell(session, ""), str(path), handle, keep_going=keep_going
+        )
+
+
+def run_lines(shell, name: str, lines: IO[str], *, keep_going: bool) -> int:  # noqa: ANN001
+    failed = 0
+    for number, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            shlex.split(line)
+        except ValueError as exc:
+            print(f"imptsh: {name}:{number}: cannot parse line ({exc}): {line}", file=sys.stderr)
+            status = 1
+        else:
+            status = shell.run_command_line(line)
+        if status:
+            failed = 1
+            print(f"imptsh: {name}:{number}: command failed: {line}", file=sys.stderr)
+            if not keep_going:
+                return status
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())

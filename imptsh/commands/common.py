@@ -1,0 +1,153 @@
+"""Options and steps shared by the entity command groups: the standard options with impt's
+aliases, and resolving `--product`/`--dg`/`--build`/`--device` with the Project file's
+defaults (commands.md §4.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..entities import DG_TYPES, ENTITIES
+from ..errors import CommandError
+from ..views import truncate_blocks
+from .runner import Invocation
+from .spec import EMPTY_OK, FLAG, Option
+
+Resource = dict[str, Any]
+
+PRODUCT_ID = "<PRODUCT_IDENTIFIER>"
+DG_ID = "<DEVICE_GROUP_IDENTIFIER>"
+DEVICE_ID = "<DEVICE_IDENTIFIER>"
+BUILD_ID = "<BUILD_IDENTIFIER>"
+ACCOUNT_ID = "<ACCOUNT_IDENTIFIER>"
+
+
+def product_opt(help: str = "Product identifier.", **kw: Any) -> Option:
+    return Option("product", "p", help, placeholder=PRODUCT_ID, complete="product", **kw)
+
+
+def dg_opt(help: str = "Device Group identifier.", **kw: Any) -> Option:
+    return Option("dg", "g", help, placeholder=DG_ID, complete="dg", **kw)
+
+
+def device_opt(help: str = "Device identifier.", **kw: Any) -> Option:
+    return Option("device", "d", help, placeholder=DEVICE_ID, complete="device", **kw)
+
+
+def build_opt(help: str = "Build identifier.", **kw: Any) -> Option:
+    return Option("build", "b", help, placeholder=BUILD_ID, complete="build", **kw)
+
+
+def owner_opt(help: str = "Account identifier of the owner.", **kw: Any) -> Option:
+    return Option("owner", "o", help, placeholder=ACCOUNT_ID, complete="account", **kw)
+
+
+def dg_type_opt(help: str = "Device Group type.", **kw: Any) -> Option:
+    return Option(
+        "dg-type", "y", help, placeholder="<device_group_type>", choices=tuple(DG_TYPES), **kw
+    )
+
+
+CONFIRMED = Option(
+    "confirmed", "q", "Executes the operation without asking additional confirmation.", FLAG
+)
+FORCE = Option("force", "f", "Also does what the deletion needs first (see the manual).", FLAG)
+DESCR = Option("descr", "s", "Description.", EMPTY_OK, placeholder="<description>")
+
+
+# -- resolving with project defaults ---------------------------------------------------
+
+
+def project_dg_id(inv: Invocation) -> str | None:
+    project = inv.project()
+    return project.device_group_id if project else None
+
+
+def project_dg(inv: Invocation) -> Resource | None:
+    """The Project file's Device Group, or None without a Project file; a vanished group is
+    impt's `saved in Project File, does not exist anymore` error."""
+    dg_id = project_dg_id(inv)
+    if dg_id is None:
+        return None
+    dg = inv.identifier.get("dg", dg_id)
+    if dg is None:
+        raise CommandError(
+            f'Device Group "{dg_id}", saved in Project File, does not exist anymore.',
+            hints=(
+                "Impossible to execute the command.",
+                'Use "impt project delete" command to delete the outdated Project.',
+            ),
+        )
+    return dg
+
+
+def resolve_dg(inv: Invocation, value: str | None) -> tuple[Resource, str]:
+    """(device group, identifier for messages): the option's value, else the project's."""
+    if value:
+        return inv.identifier.resolve("dg", value), value
+    dg = project_dg(inv)
+    if dg is None:
+        raise CommandError("No Device Group Identifier is specified.")
+    return dg, dg["id"]
+
+
+def resolve_product(inv: Invocation, value: str | None) -> tuple[Resource, str]:
+    if value:
+        return inv.identifier.resolve("product", value), value
+    dg = project_dg(inv)
+    product_id = rel_id(dg, "product") if dg else None
+    if product_id is None:
+        raise CommandError("No Product Identifier is specified.")
+    product = inv.identifier.get("product", product_id)
+    if product is None:
+        raise CommandError(f'Product "{product_id}" is not found.')
+    return product, product_id
+
+
+def resolve_build(inv: Invocation, value: str | None) -> tuple[Resource, str]:
+    """The build named by `value`, else the project Device Group's current deployment.
+    Always a fresh `GET` (code and flags must be current)."""
+    if value:
+        found = inv.identifier.resolve("build", value)
+        fresh = inv.identifier.get("build", found["id"])
+        return fresh or found, value
+    dg = project_dg(inv)
+    build_id = rel_id(dg, "current_deployment") if dg else None
+    if build_id is None:
+        raise CommandError("No Deployment Identifier is specified.")
+    build = inv.identifier.get("build", build_id)
+    if build is None:
+        raise CommandError(f'Deployment "{build_id}" is not found.')
+    return build, build_id
+
+
+def resolve_device(inv: Invocation, value: str | None) -> tuple[Resource, str]:
+    if not value:
+        raise CommandError("No Device Identifier is specified.")
+    return inv.identifier.resolve("device", value), value
+
+
+def rel_id(resource: Resource | None, name: str) -> str | None:
+    rel = ((resource or {}).get("relationships") or {}).get(name)
+    return rel.get("id") if isinstance(rel, dict) else None
+
+
+def attr(resource: Resource, name: str) -> Any:
+    return (resource.get("attributes") or {}).get(name)
+
+
+def ident_info(kind: str, ident: str) -> str:
+    return f'{ENTITIES[kind].type_name} "{ident}"'
+
+
+def dg_devices(inv: Invocation, dg_id: str) -> list[Resource]:
+    return inv.identifier.list("device", {"devicegroup.id": dg_id})
+
+
+def info_blocks(inv: Invocation, blocks: list[dict[str, Any]]) -> None:
+    """Entity blocks inside INFO output: at most 5, then `And <k> more <Type>(s).`"""
+    if not inv.out.shows_info:
+        return
+    shown, more = truncate_blocks(blocks)
+    inv.out.blocks(shown)
+    if more:
+        inv.out.info(more)

@@ -1,0 +1,67 @@
+"""Tab completion of impt command lines: commands, options, option values."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from cmd2 import CompletionItem, Completions
+
+from .spec import Command, Group, Option
+
+
+def complete_line(
+    session: Any, group: Group, text: str, line: str, begidx: int, endidx: int
+) -> Completions:
+    """Completes `line` (which starts with the group's name) at `text`."""
+    try:
+        words = shlex.split(line[:begidx])
+    except ValueError:
+        words = line[:begidx].split()
+    words = words[1:]  # the group itself
+    if not words:
+        return _items(
+            [
+                CompletionItem(name, display_meta=cmd.description.split(". ")[0])
+                for name, cmd in group.commands.items()
+            ],
+            text,
+        )
+    command = group.commands.get(words[0])
+    if command is None:
+        return Completions()
+    previous = words[-1] if len(words) > 1 else None
+    opt = _option_named(command, previous) if previous else None
+    if opt is not None and opt.takes_value:
+        return _items(_values(session, opt), text)
+    return _items(_option_items(command, words[1:]), text)
+
+
+def _option_named(command: Command, word: str) -> Option | None:
+    if word.startswith("--"):
+        return command.find(word[2:].split("=", 1)[0], short=False)
+    if word.startswith("-"):
+        return command.find(word[1:], short=True)
+    return None
+
+
+def _option_items(command: Command, used: list[str]) -> list[CompletionItem]:
+    items = []
+    for opt in command.all_options:
+        if not opt.repeat and (f"--{opt.long}" in used or (opt.alias and f"-{opt.alias}" in used)):
+            continue
+        items.append(CompletionItem(f"--{opt.long}", display_meta=opt.help.split(". ")[0]))
+    return items
+
+
+def _values(session: Any, opt: Option) -> list[CompletionItem]:
+    if opt.choices:
+        return [CompletionItem(c) for c in opt.choices]
+    provider = getattr(session, "completion_values", None)
+    if opt.complete and provider is not None:
+        return list(provider(opt.complete))
+    return []
+
+
+def _items(items: list[CompletionItem], text: str) -> Completions:
+    return Completions([i for i in items if str(i.text).startswith(text)])

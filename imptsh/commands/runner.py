@@ -1,0 +1,228 @@
+"""Runs one impt command line: parse, execute, print impt's status lines, return the status.
+
+This is the single place where a failure becomes `Error: ...` + `IMPT COMMAND FAILS` and a
+non-zero status, for the shell, one-shot mode and scripts alike."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from ..api.client import Client
+from ..api.errors import (
+    ApiError,
+    ConnectionFailedError,
+    ImpCentralError,
+    RefreshFailedError,
+    TokenExpiredError,
+)
+from ..cache import EntityCache
+from ..context import AuthContext, ContextError
+from ..errors import Canceled, CommandError
+from ..identify import Identifier, RelatedLookup
+from ..output.printer import FAILS, Output, color_wanted
+from ..project import ProjectFile, ProjectFileError
+from ..session import Session
+from .registry import groups, root_help
+from .spec import OUTPUT, Args, Command, UsageError, wants_help
+
+OK, FAILED = 0, 1
+
+
+class Invocation:
+    """What a command handler works with."""
+
+    def __init__(self, session: Session, command: Command, args: Args, out: Output):
+        self.session = session
+        self.command = command
+        self.args = args
+        self.out = out
+        self._client: Client | None = None
+        self._context: AuthContext | None = None
+        self._identifier: Identifier | None = None
+
+    @property
+    def context(self) -> AuthContext:
+        if self._context is None:
+            self._context = self.session.context()
+        return self._context
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = self.session.client(self.out, self.context)
+        return self._client
+
+    @property
+    def cache(self) -> EntityCache:
+        self.client  # noqa: B018 - the cache belongs to the account the client logs in as
+        return self.session.cache(self.context)
+
+    def me(self) -> dict[str, Any]:
+        return self.session.me(self.client)
+
+    @property
+    def me_id(self) -> str:
+        return str(self.me()["id"])
+
+    @property
+    def identifier(self) -> Identifier:
+        if self._identifier is None:
+            self._identifier = Identifier(self.client, self.cache)
+        return self._identifier
+
+    def related(self, *, bulk: bool) -> RelatedLookup:
+        """Related-entity lookup for views: bulk (one list per kind) for lists."""
+        return RelatedLookup(self.identifier, bulk=bulk)
+
+    def project(self) -> ProjectFile | None:
+        return self.session.project()
+
+    def confirm(self, context: str | None = None) -> None:
+        """impt's confirmation, skipped by `--confirmed`; raises Canceled on no."""
+        if getattr(self.args, "confirmed", False):
+            return
+        self.session.prompter.confirm(context)
+
+
+def run_line(
+    session: Session, tokens: list[str], stream: IO[str], *, full_usage: bool = True
+) -> int:
+    """`tokens` is everything after `impt`: group, command and options."""
+    registry = groups()
+    if not tokens or tokens[0] not in registry:
+        if tokens and tokens[0] in ("--help", "-h"):
+            stream.write(root_help() + "\n")
+            return OK
+        return _usage_failure(stream, root_help(), "Please specify a valid command.")
+    group = registry[tokens[0]]
+    if len(tokens) < 2 or tokens[1].startswith("-"):
+        if len(tokens) >= 2 and wants_help(tokens[1:]):
+            stream.write(group.help_text() + "\n")
+            return OK
+        return _usage_failure(stream, group.help_text(), "Please specify a valid command.")
+    command = group.commands.get(tokens[1])
+    if command is None:
+        return _usage_failure(stream, group.help_text(), f"Unknown argument: {tokens[1]}")
+    return run_command(session, command, tokens[2:], stream, full_usage=full_usage)
+
+
+def run_command(
+    session: Session,
+    command: Command,
+    tokens: list[str],
+    stream: IO[str],
+    *,
+    full_usage: bool = True,
+) -> int:
+    if wants_help(tokens):
+        stream.write(command.help_text() + "\n")
+        return OK
+    try:
+        args = command.parse(tokens)
+    except UsageError as exc:
+        usage = command.help_text() if full_usage else "\nUsage: " + command.usage() + "\n"
+        return _usage_failure(stream, usage, exc.message)
+    out = Output(args.output, stream, color_wanted(stream, session.env))
+    inv = Invocation(session, command, args, out)
+    try:
+        command.handler(inv)
+    except Canceled:
+        out.canceled()
+    except CommandError as exc:
+        out.error(exc.message)
+        if exc.blocks is not None:
+            out.blocks(exc.blocks)
+        out.info(*exc.hints)
+    except ContextError as exc:
+        out.error(exc.message)
+        if exc.hint:
+            out.info(exc.hint)
+    except ProjectFileError as exc:
+        out.error(exc.message)
+    except ImpCentralError as exc:
+        report_api_error(out, exc)
+    except TokenExpiredError:
+        label = inv.context.label if inv._context else "Auth"
+        out.error(
+            f"Access token is expired for the {label} File. "
+            "Information required to refresh access token is not saved."
+        )
+        _relogin_hint(out, inv)
+    except RefreshFailedError:
+        label = inv.context.label if inv._context else "Auth"
+        out.error(f"Impossible to refresh access token for the {label} File.")
+        _relogin_hint(out, inv)
+    except ConnectionFailedError as exc:
+        out.error(str(exc))
+    except ApiError as exc:
+        out.error(f"Internal error: {exc}.")
+    except KeyboardInterrupt:
+        stream.write("\n")
+        out.canceled()
+    except OSError as exc:
+        name = getattr(exc, "filename", None) or ""
+        out.error(f"File error: {name}: {exc.strerror or exc}.")
+    except Exception as exc:  # noqa: BLE001 - never a traceback, whatever went wrong
+        out.error(f"Internal error: {exc or exc.__class__.__name__}.")
+    else:
+        out.succeeded()
+        return OK
+    out.failed()
+    return FAILED
+
+
+def report_api_error(out: Output, exc: ImpCentralError) -> None:
+    """One `Error: <title>: <detail>` per error entry, with compile-error locations."""
+    for err, line in zip(_non_2xx(exc.errors), exc.error_lines(), strict=False):
+        locations = _meta_locations(err)
+        if out.is_json:
+            out.error(" ".join([line, *locations]) if locations else line)
+        else:
+            out.error(line)
+            for location in locations:
+                out.write(location)
+
+
+def _non_2xx(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    picked = [e for e in errors if not str(e.get("status", "")).startswith("2")]
+    return picked or [{}]
+
+
+def _meta_locations(err: dict[str, Any]) -> list[str]:
+    meta = err.get("meta")
+    if not isinstance(meta, list):
+        return []
+    lines = []
+    for item in meta:
+        if isinstance(item, dict) and all(
+            k in item for k in ("file", "type", "row", "column", "text")
+        ):
+            lines.append(
+                f"{item['file']} {item['type']} (line {item['row']}, column {item['column']}): "
+                f"{item['text']}"
+            )
+    return lines
+
+
+def _relogin_hint(out: Output, inv: Invocation) -> None:
+    ctx = inv._context
+    if ctx is not None and ctx.file is not None:
+        hint = ctx.file.relogin_hint()
+        if hint:
+            out.info(hint)
+
+
+def _usage_failure(stream: IO[str], usage: str, message: str) -> int:
+    stream.write(f"{usage}\nError: {message}\n{FAILS}\n")
+    stream.flush()
+    return FAILED
+
+
+def output_mode(tokens: list[str]) -> str | None:
+    """The `-z` mode of a command line, if it names a valid one (for early decisions)."""
+    for i, token in enumerate(tokens):
+        if token in ("-z", "--output") and i + 1 < len(tokens):
+            return tokens[i + 1] if tokens[i + 1] in (OUTPUT.choices or ()) else None
+        if token.startswith("--output="):
+            return token.split("=", 1)[1]
+    return None

@@ -1,0 +1,223 @@
+"""Auth files, environment variables and impt's six-step execution-context rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .api.client import DEFAULT_ENDPOINT, Credentials
+from .files import write_atomically
+
+AUTH_FILE_NAME = ".impt.auth"
+
+
+class ContextError(Exception):
+    """The auth context cannot be used; `message` is the `Error:` text, `hint` an INFO line."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass
+class AuthData:
+    endpoint: str
+    access_token: str
+    expires_at: str
+    login_key: str | None = None
+    refresh_token: str | None = None
+
+    def to_json(self) -> str:
+        fields = {
+            "endpoint": self.endpoint,
+            "accessToken": self.access_token,
+            "expiresAt": self.expires_at,
+            "loginKey": self.login_key,
+            "refreshToken": self.refresh_token,
+        }
+        return json.dumps({k: v for k, v in fields.items() if v}, indent=2)
+
+
+@dataclass(frozen=True)
+class AuthFile:
+    """One `.impt.auth`: `local` (cwd), `global` (home) or `path` ($IMPT_AUTH_FILE_PATH)."""
+
+    path: Path
+    kind: str
+
+    @property
+    def label(self) -> str:
+        """The name used in impt's messages: `Local Auth`, `Global Auth` or `Auth`."""
+        return {"local": "Local Auth", "global": "Global Auth"}.get(self.kind, "Auth")
+
+    @property
+    def auth_type(self) -> str:
+        return {"local": "Local Auth file", "global": "Global Auth file"}.get(
+            self.kind, f"Auth file path: {self.path.parent}"
+        )
+
+    def relogin_hint(self) -> str | None:
+        if self.kind == "path":
+            return None
+        verb = "relogin" if self.path.exists() else "login"
+        cmd = "impt auth login --local" if self.kind == "local" else "impt auth login"
+        return f'Please {verb} using "{cmd}" command and then try again.'
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def load(self) -> AuthData:
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ContextError(f"{self.label} File is not found.") from None
+        except OSError as exc:
+            raise ContextError(
+                f"File error: {self.path}: {exc.strerror or exc}.", self.relogin_hint()
+            ) from None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("accessToken"), str)
+            or not isinstance(data.get("expiresAt"), str)
+        ):
+            raise ContextError(
+                f"{self.label} File is corrupted ({self.path} holds no valid login).",
+                self.relogin_hint(),
+            )
+        return AuthData(
+            endpoint=str(data.get("endpoint") or DEFAULT_ENDPOINT),
+            access_token=data["accessToken"],
+            expires_at=data["expiresAt"],
+            login_key=data.get("loginKey") or None,
+            refresh_token=data.get("refreshToken") or None,
+        )
+
+    def save(self, data: AuthData) -> None:
+        write_atomically(self.path, data.to_json(), mode=0o600)
+
+    def credentials(self, data: AuthData) -> Credentials:
+        def persist(creds: Credentials) -> None:
+            data.access_token, data.expires_at = creds.access_token, creds.expires_at
+            if data.refresh_token and creds.refresh_token:
+                data.refresh_token = creds.refresh_token
+            self.save(data)
+
+        return Credentials(
+            data.access_token,
+            data.expires_at,
+            refresh_token=data.refresh_token,
+            login_key=data.login_key,
+            persist=persist,
+        )
+
+
+def local_auth_file(cwd: Path) -> AuthFile:
+    return AuthFile(Path(cwd) / AUTH_FILE_NAME, "local")
+
+
+def global_auth_file(home: Path) -> AuthFile:
+    return AuthFile(Path(home) / AUTH_FILE_NAME, "global")
+
+
+@dataclass
+class AuthContext:
+    """Where this command's credentials come from, and the credentials themselves.
+
+    For environment-variable contexts `credentials` stays None until the session logs in
+    with `env_login` (a login key, or a user with an optional password)."""
+
+    kind: str  # local | path | session | env | global
+    endpoint: str
+    auth_type: str
+    file: AuthFile | None = None
+    data: AuthData | None = None
+    credentials: Credentials | None = None
+    env_login: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.file.label if self.file else "Auth"
+
+    @property
+    def auto_refresh(self) -> bool:
+        if self.kind in ("env", "session"):
+            return True
+        return bool(self.data and (self.data.login_key or self.data.refresh_token))
+
+    @property
+    def uses_login_key(self) -> bool:
+        if self.kind == "env":
+            return "loginkey" in self.env_login
+        return bool(self.data and self.data.login_key)
+
+    def identity(self) -> tuple[Any, ...]:
+        """What makes two contexts interchangeable, for reusing a logged-in client."""
+        if self.file is not None and self.data is not None:
+            return (self.kind, str(self.file.path), self.data.access_token, self.endpoint)
+        return (self.kind, self.endpoint, tuple(sorted(self.env_login.items())))
+
+
+@dataclass
+class SessionLogin:
+    """An in-memory login that is never written to disk (`imptsh --sim`)."""
+
+    endpoint: str
+    credentials: Credentials
+
+
+def resolve_context(
+    cwd: Path,
+    env: Mapping[str, str],
+    home: Path,
+    session_login: SessionLogin | None = None,
+) -> AuthContext:
+    """impt's order: local file, $IMPT_AUTH_FILE_PATH, (imptsh's in-memory session login),
+    IMPT_LOGINKEY / IMPT_USER, global file; else not logged in."""
+    local = local_auth_file(cwd)
+    if local.exists():
+        data = local.load()
+        return AuthContext(
+            "local", data.endpoint, local.auth_type, local, data, local.credentials(data)
+        )
+    if env.get("IMPT_AUTH_FILE_PATH"):
+        path_file = AuthFile(Path(env["IMPT_AUTH_FILE_PATH"]) / AUTH_FILE_NAME, "path")
+        if not path_file.exists():
+            raise ContextError(f"Auth File is not found ({path_file.path}).")
+        data = path_file.load()
+        return AuthContext(
+            "path", data.endpoint, path_file.auth_type, path_file, data, path_file.credentials(data)
+        )
+    if session_login is not None:
+        return AuthContext(
+            "session",
+            session_login.endpoint,
+            "Session login",
+            credentials=session_login.credentials,
+        )
+    if env.get("IMPT_LOGINKEY") or env.get("IMPT_USER"):
+        endpoint = env.get("IMPT_ENDPOINT") or DEFAULT_ENDPOINT
+        if env.get("IMPT_LOGINKEY"):
+            login = {"loginkey": env["IMPT_LOGINKEY"]}
+        else:
+            login = {"user": env["IMPT_USER"]}
+            if "IMPT_PASSWORD" in env:
+                login["password"] = env["IMPT_PASSWORD"]
+        return AuthContext("env", endpoint, "Environment variables", env_login=login)
+    glob = global_auth_file(home)
+    if glob.exists():
+        data = glob.load()
+        return AuthContext(
+            "global", data.endpoint, glob.auth_type, glob, data, glob.credentials(data)
+        )
+    raise ContextError(
+        f"You are not logged in (no {AUTH_FILE_NAME} in {cwd} or {home}, and no IMPT_* "
+        'login variables). Run "auth login" first.'
+    )

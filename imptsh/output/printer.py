@@ -1,0 +1,134 @@
+"""Where every line a command prints goes, in impt's four output modes.
+
+impt sorts output into RESULT, INFO, DIALOG and ERROR classes (see the README); the mode
+decides which classes are shown and how RESULT objects are rendered."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from typing import IO, Any
+
+from ..api.client import Exchange
+from ..api.secrets import HIDDEN, mask_body, mask_headers, mask_login_keys
+
+MODES = ("minimal", "json", "debug")
+SUCCEEDS = "IMPT COMMAND SUCCEEDS"
+FAILS = "IMPT COMMAND FAILS"
+
+
+def color_wanted(stream: IO[str], env: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+    """Colour only on a terminal, never with NO_COLOR, never on a dumb terminal."""
+    if "NO_COLOR" in env:
+        return False
+    if env.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Output:
+    def __init__(self, mode: str | None = None, stream: IO[str] | None = None, color: bool = False):
+        self.mode = mode or "default"
+        self.stream = stream if stream is not None else sys.stdout
+        self.color = color and self.mode in ("default", "debug")
+        self.printed_result = False
+
+    @property
+    def shows_info(self) -> bool:
+        return self.mode in ("default", "debug")
+
+    @property
+    def is_json(self) -> bool:
+        return self.mode == "json"
+
+    @property
+    def text_mode(self) -> bool:
+        return self.mode != "json"
+
+    def write(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def info(self, *lines: str) -> None:
+        if self.shows_info:
+            for line in lines:
+                self.write(line)
+
+    def dialog(self, *lines: str) -> None:
+        for line in lines:
+            self.write(line)
+
+    def result(self, obj: Any) -> None:
+        """A RESULT object: the entity block or list impt would print."""
+        from .render import format_json, format_text
+
+        self.printed_result = True
+        if self.is_json:
+            self.write(format_json(obj))
+            return
+        text = format_text(obj, minimal=self.mode == "minimal", color=self.color)
+        if text:
+            self.write(text)
+
+    def blocks(self, obj: Any) -> None:
+        """Entity blocks shown inside INFO/DIALOG text (summaries, candidates)."""
+        from .render import format_text
+
+        if self.is_json:
+            return
+        text = format_text(obj, minimal=self.mode == "minimal", color=self.color)
+        if text:
+            self.write(text)
+
+    def error(self, message: str) -> None:
+        if self.is_json:
+            self.write(json.dumps({"Error": message}, indent=2, ensure_ascii=False))
+        else:
+            self.write(f"Error: {message}")
+
+    def succeeded(self) -> None:
+        if self.is_json and not self.printed_result:
+            self.write("{}")
+        self.info(SUCCEEDS)
+
+    def failed(self) -> None:
+        self.info(FAILS)
+
+    def canceled(self) -> None:
+        if self.is_json:
+            self.write("{}")
+        self.info("Operation is canceled.")
+
+    # -- debug ---------------------------------------------------------------------------
+
+    def exchange(self, ex: Exchange) -> None:
+        """impt's `-z debug` transcript of one HTTP round trip, secrets hidden."""
+        if self.mode != "debug":
+            return
+        request = {
+            "url": _mask_url(ex.url),
+            "method": ex.method,
+            "headers": mask_headers(ex.headers),
+            "json": True,
+            "qs": ex.params,
+            "body": mask_body(ex.body),
+        }
+        self.write("Doing the request with options:")
+        self.write(json.dumps(request, indent=2, ensure_ascii=False))
+        self.write("")
+        self.write(f"Response code: {ex.status}")
+        self.write(f"Response headers: {json.dumps(ex.response_headers or {}, indent=2)}")
+        body = mask_login_keys(mask_body(ex.response_body), ex.url)
+        self.write(f"Response body: {json.dumps(body, indent=2, ensure_ascii=False)}")
+
+
+_LOGIN_KEY_IN_URL = re.compile(r"(/login_keys/)[^/?#]+")
+
+
+def _mask_url(url: str) -> str:
+    return _LOGIN_KEY_IN_URL.sub(lambda m: m.group(1) + HIDDEN, url)

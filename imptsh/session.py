@@ -1,0 +1,121 @@
+"""One user session: where commands run, who they run as, and what is remembered between
+commands (logged-in clients, the entity cache, the current account)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from .api.auth import login_with_key, login_with_password
+from .api.client import Client, Credentials, RetryPolicy
+from .cache import EntityCache
+from .context import AuthContext, SessionLogin, resolve_context
+from .output.printer import Output
+from .project import ProjectFile, load_project
+from .prompts import Prompter
+
+
+class Session:
+    def __init__(
+        self,
+        *,
+        env: Mapping[str, str] | None = None,
+        home: Path | None = None,
+        stdin: IO[str] | None = None,
+        stdout: IO[str] | None = None,
+        session_login: SessionLogin | None = None,
+        default_endpoint: str | None = None,
+        retry: RetryPolicy | None = None,
+    ):
+        self.env = env if env is not None else os.environ
+        self._home = home
+        self.prompter = Prompter(stdin, stdout)
+        self.session_login = session_login
+        self.default_endpoint = default_endpoint
+        self.retry = retry
+        self._clients: dict[tuple[Any, ...], Client] = {}
+        self._caches: dict[tuple[Any, ...], EntityCache] = {}
+        self._me: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.last_context: AuthContext | None = None
+
+    @property
+    def cwd(self) -> Path:
+        return Path(os.getcwd())
+
+    @property
+    def home(self) -> Path:
+        return self._home or Path(self.env.get("HOME") or Path.home())
+
+    def context(self) -> AuthContext:
+        return resolve_context(self.cwd, self.env, self.home, self.session_login)
+
+    def project(self) -> ProjectFile | None:
+        return load_project(self.cwd)
+
+    def client(self, out: Output, context: AuthContext | None = None) -> Client:
+        """A logged-in client for the current context, reused while the context stays the
+        same so that connections, tokens and the cache survive between commands."""
+        ctx = context or self.context()
+        key = ctx.identity()
+        client = self._clients.get(key)
+        if client is None:
+            client = Client(ctx.endpoint, ctx.credentials, retry=self.retry)
+            client.observer = out.exchange if out.mode == "debug" else None
+            if ctx.kind == "env":
+                self._env_login(client, ctx)
+            self._clients[key] = client
+        client.observer = out.exchange if out.mode == "debug" else None
+        self.last_context = ctx
+        return client
+
+    def _env_login(self, client: Client, ctx: AuthContext) -> None:
+        login = ctx.env_login
+        if "loginkey" in login:
+            tokens = login_with_key(client, login["loginkey"])
+            key = login["loginkey"]
+        else:
+            password = login.get("password")
+            if password is None:
+                password = self.prompter.secret("Enter password: ")
+            tokens = login_with_password(
+                client,
+                login["user"],
+                password,
+                lambda: self.prompter.secret("Enter one-time password: "),
+            )
+            key = None
+        client.credentials = Credentials(
+            tokens["access_token"],
+            tokens.get("expires_at", ""),
+            refresh_token=tokens.get("refresh_token"),
+            login_key=key,
+        )
+        ctx.credentials = client.credentials
+
+    def cache(self, context: AuthContext | None = None) -> EntityCache:
+        ctx = context or self.last_context
+        key = _account_key(ctx)
+        if key not in self._caches:
+            self._caches[key] = EntityCache()
+        return self._caches[key]
+
+    def me(self, client: Client) -> dict[str, Any]:
+        """The current account (`GET /accounts/me`), fetched once per login."""
+        key = _account_key(self.last_context)
+        if key not in self._me:
+            self._me[key] = client.get_resource("/accounts", "me")
+        return self._me[key]
+
+    def forget_logins(self) -> None:
+        self._clients.clear()
+        self._me.clear()
+        self._caches.clear()
+
+
+def _account_key(ctx: AuthContext | None) -> tuple[Any, ...]:
+    if ctx is None:
+        return ("none",)
+    path = str(ctx.file.path) if ctx.file else None
+    return (ctx.kind, ctx.endpoint, path, tuple(sorted(ctx.env_login.items())))
