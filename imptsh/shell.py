@@ -23,6 +23,16 @@ SHELL_CATEGORY = "Shell"
 GROUPS_CATEGORY = "impCentral (impt command groups)"
 
 
+SHELL_HELP = (
+    ("cd DIR", "change directory; the auth and project context follow it"),
+    ("pwd", "print the working directory"),
+    ("history", "list, search and re-run previous commands"),
+    ("run_script FILE", "run the commands in FILE"),
+    ("shell CMD", "run CMD in the system shell (also !CMD)"),
+    ("quit", "leave imptsh (also Ctrl-D)"),
+)
+
+
 def history_path(env: dict[str, str] | os._Environ[str] = os.environ) -> Path:
     base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
     return Path(base) / "imptsh" / "history"
@@ -104,6 +114,33 @@ class ImptShell(cmd2.Cmd):
     def postcmd(self, stop: bool, statement: Statement | str) -> bool:
         self.refresh_prompt()
         return stop
+
+    # -- help -------------------------------------------------------------------------
+
+    def do_help(self, statement: Statement) -> None:  # type: ignore[override]
+        """Lists the command groups, or describes a group or one of its commands."""
+        words = statement.argv[1:]
+        registry = groups()
+        if not words:
+            width = max(len(name) for name in registry) + 2
+            self.poutput("impCentral command groups (impt's commands, same options):")
+            for name in registry:
+                self.poutput(f"  {name.ljust(width)}{GROUP_DESCRIPTIONS[name]}")
+            self.poutput("")
+            self.poutput("Shell commands:")
+            for name, text in SHELL_HELP:
+                self.poutput(f"  {name.ljust(width)}{text}")
+            self.poutput("")
+            self.poutput('Type "GROUP --help" or "GROUP COMMAND --help" for details.')
+            return
+        if words[0] in registry:
+            group = registry[words[0]]
+            if len(words) > 1 and words[1] in group.commands:
+                self.poutput(group.commands[words[1]].help_text())
+            else:
+                self.poutput(group.help_text())
+            return
+        super().do_help(statement)
 
     # -- shell-only commands ------------------------------------------------------------
 

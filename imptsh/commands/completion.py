@@ -57,10 +57,40 @@ def _option_items(command: Command, used: list[str]) -> list[CompletionItem]:
 def _values(session: Any, opt: Option) -> list[CompletionItem]:
     if opt.choices:
         return [CompletionItem(c) for c in opt.choices]
-    provider = getattr(session, "completion_values", None)
-    if opt.complete and provider is not None:
-        return list(provider(opt.complete))
+    if opt.complete:
+        return entity_items(session, opt.complete)
     return []
+
+
+_META = {
+    "product": lambda r: "Product",
+    "dg": lambda r: f"Device Group ({str(r.get('type', '')).replace('_devicegroup', '')})",
+    "device": lambda r: "Device " + str((r.get("attributes") or {}).get("mac_address") or ""),
+    "build": lambda r: "Deployment",
+    "account": lambda r: "Account",
+}
+
+
+def entity_items(session: Any, kind: str) -> list[CompletionItem]:
+    """Names and ids of `kind` that the session's cache already knows; never a request."""
+    try:
+        cache = session.cache(session.last_context or session.context())
+    except Exception:  # noqa: BLE001 - not logged in: nothing to offer
+        return []
+    items: list[CompletionItem] = []
+    describe = _META.get(kind, lambda r: kind)
+    for resource in cache.all(kind):
+        attrs = resource.get("attributes") or {}
+        label = attrs.get("name") or attrs.get("username") or resource.get("id")
+        meta = f"{describe(resource)} {resource.get('id', '')}".strip()
+        items.append(CompletionItem(_quote(str(label)), display_meta=meta))
+        if label != resource.get("id"):
+            items.append(CompletionItem(str(resource["id"]), display_meta=str(label)))
+    return items
+
+
+def _quote(text: str) -> str:
+    return shlex.quote(text) if any(c.isspace() for c in text) else text
 
 
 def _items(items: list[CompletionItem], text: str) -> Completions:

@@ -1,0 +1,144 @@
+"""The shell in a real terminal (tmux): what only a terminal shows."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+pytestmark = [
+    pytest.mark.terminal,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+
+class Terminal:
+    def __init__(self, command: str, cwd: Path, home: Path):
+        self.name = f"imptsh-{uuid.uuid4().hex[:8]}"
+        env = f"HOME={home} XDG_CONFIG_HOME={home}/.config TERM=xterm-256color"
+        subprocess.run(
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                self.name,
+                "-x",
+                "160",
+                "-y",
+                "50",
+                f"cd {cwd} && env -u NO_COLOR {env} {command}; echo EXITED=$?; sleep 30",
+            ],
+            check=True,
+        )
+
+    def send(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def screen(self) -> str:
+        """The pane's text, trailing spaces and blank lines removed (so `$` means "last")."""
+        raw = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-J", "-t", self.name, "-S", "-200"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return "\n".join(line.rstrip() for line in raw.splitlines()).rstrip("\n")
+
+    def wait_for(self, pattern: str, timeout: float = 15) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(pattern, self.screen())
+            if found:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"{pattern!r} never appeared; screen:\n{self.screen()}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+@pytest.fixture
+def term(home: Path) -> Iterator[callable]:
+    opened: list[Terminal] = []
+
+    def open_(args: str = "--sim") -> Terminal:
+        t = Terminal(f"{sys.executable} -m imptsh {args}", home / "work", home)
+        opened.append(t)
+        return t
+
+    yield open_
+    for t in opened:
+        t.close()
+
+
+def test_sim_session_prompt_completion_ctrl_c_and_ctrl_d(term):
+    t = term("--sim --no-rc")
+    port = t.wait_for(r"simulator at http://127\.0\.0\.1:(\d+)/v5").group(1)
+    t.wait_for(r"imptsh>$")
+    t.send("product create --name TermProd", "Enter")
+    t.wait_for(r'Product "TermProd" is created successfully\.')
+    t.send("product li", "Tab")
+    t.wait_for(r"imptsh> product list")
+    t.send("Enter")
+    t.wait_for(r"Product list \(1 items\):")
+    t.send("product info -p Term", "Tab")
+    t.wait_for(r"product info -p TermProd")
+    t.send("C-c")
+    t.wait_for(r"\^C\s*\nimptsh>$")
+    requests.post(
+        f"http://127.0.0.1:{port}/_sim/faults", json={"latency_ms": 8000, "count": 1}, timeout=5
+    ).raise_for_status()
+    t.send("product list", "Enter")
+    time.sleep(1.0)
+    t.send("C-c")
+    t.wait_for(r"Operation is canceled\.\nIMPT COMMAND FAILS\nimptsh>$", timeout=6)
+    t.send("pwd", "Enter")
+    t.wait_for(r"/work\nimptsh>$")
+    t.send("C-d")
+    t.wait_for(r"EXITED=0$", timeout=10)
+
+
+def test_rc_files_run_before_the_first_prompt(term, home):
+    (home / ".imptrc").write_text("pwd\n")
+    (home / "work" / ".imptrc").write_text("product create --name FromLocalRc\n")
+    t = term("--sim")
+    t.wait_for(r'Product "FromLocalRc" is created successfully\.')
+    t.wait_for(r"imptsh>$")
+    screen = t.screen()
+    assert screen.index(str(home / "work")) < screen.index("FromLocalRc")
+    skipped = term("--sim --no-rc")
+    skipped.wait_for(r"imptsh>$")
+    assert "FromLocalRc" not in skipped.screen()
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(term, home):
+    t = term("--sim --no-rc")
+    t.wait_for(r"imptsh>$")
+    t.send("auth info", "Enter")
+    t.wait_for("Session login")
+    coloured = subprocess.run(
+        ["tmux", "capture-pane", "-p", "-e", "-t", t.name], capture_output=True, text=True
+    ).stdout
+    assert "\x1b[32mAuth type: \x1b[39m" in coloured
+    plain = term("--sim --no-rc")
+    plain.close()
+    nc = Terminal(f"env NO_COLOR=1 {sys.executable} -m imptsh --sim --no-rc", home / "work", home)
+    try:
+        nc.wait_for(r"imptsh>$")
+        nc.send("auth info", "Enter")
+        nc.wait_for("Session login")
+        raw = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-e", "-t", nc.name], capture_output=True, text=True
+        ).stdout
+        assert "\x1b[32mAuth type" not in raw
+    finally:
+        nc.close()

@@ -1,0 +1,166 @@
+"""`imptsh` as a real subprocess: one-shot commands, -c, script files, flags, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from imptsh import __version__
+from tests.conftest import run_imptsh
+
+
+@pytest.fixture
+def env(home: Path) -> dict[str, str]:
+    return {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+
+
+@pytest.fixture
+def login(sim, home, env) -> dict[str, str]:
+    done = run_imptsh(
+        ["auth", "login", "-e", sim.base_url, "-u", "demo", "-w", "demo"], cwd=home, env=env
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return env
+
+
+def no_traceback(proc) -> None:
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_version_and_help(home, env):
+    version = run_imptsh(["--version"], cwd=home, env=env)
+    assert (version.returncode, version.stdout) == (0, f"{__version__}\n")
+    help_ = run_imptsh(["--help"], cwd=home, env=env)
+    assert help_.returncode == 0
+    for word in ("--sim", "--no-rc", "--rc", "-c", "--keep-going", "auth", "product"):
+        assert word in help_.stdout
+
+
+def test_one_shot_success_and_json(login, home):
+    created = run_imptsh(["product", "create", "--name", "Cli P"], cwd=home, env=login)
+    assert created.returncode == 0
+    assert created.stdout.startswith('Product "Cli P" is created successfully.\n')
+    listed = run_imptsh(["product", "list", "-z", "json"], cwd=home, env=login)
+    assert listed.returncode == 0
+    assert json.loads(listed.stdout)[0]["Product"]["name"] == "Cli P"
+    no_traceback(listed)
+
+
+def test_one_shot_failures_exit_non_zero(login, home):
+    missing = run_imptsh(["product", "info", "-p", "nope"], cwd=home, env=login)
+    assert missing.returncode == 1
+    assert missing.stdout == 'Error: Product "nope" is not found.\nIMPT COMMAND FAILS\n'
+    bad_option = run_imptsh(["product", "list", "--bogus"], cwd=home, env=login)
+    assert bad_option.returncode == 1
+    assert "Usage: impt product list" in bad_option.stdout
+    assert bad_option.stdout.endswith("Error: Unknown argument: bogus\nIMPT COMMAND FAILS\n")
+    no_command = run_imptsh(["product"], cwd=home, env=login)
+    assert no_command.returncode == 1
+    assert "Error: Please specify a valid command." in no_command.stdout
+    unknown = run_imptsh(["product", "frobnicate"], cwd=home, env=login)
+    assert unknown.returncode == 1 and "Error: Unknown argument: frobnicate" in unknown.stdout
+    for proc in (missing, bad_option, no_command, unknown):
+        no_traceback(proc)
+
+
+def test_bad_imptsh_flag_and_unknown_word(home, env):
+    flag = run_imptsh(["--frob"], cwd=home, env=env)
+    assert flag.returncode == 2 and "Unknown flag: --frob" in flag.stderr
+    word = run_imptsh(["nonsense"], cwd=home, env=env)
+    assert word.returncode == 2 and "neither a command group" in word.stderr
+
+
+def test_not_logged_in_is_one_line(home, env):
+    proc = run_imptsh(["product", "list"], cwd=home, env=env)
+    assert proc.returncode == 1
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith("Error: You are not logged in") and "auth login" in first
+
+
+def test_confirmation_reads_stdin_when_not_a_terminal(login, home):
+    run_imptsh(["product", "create", "-n", "Gone"], cwd=home, env=login)
+    no = run_imptsh(["product", "delete", "-p", "Gone"], cwd=home, env=login, stdin="n\n")
+    assert no.returncode == 1 and "Operation is canceled." in no.stdout
+    eof = run_imptsh(["product", "delete", "-p", "Gone"], cwd=home, env=login, stdin="")
+    assert eof.returncode == 1
+    yes = run_imptsh(["product", "delete", "-p", "Gone"], cwd=home, env=login, stdin="y\n")
+    assert yes.returncode == 0 and 'Product "Gone" is deleted successfully.' in yes.stdout
+    quiet = run_imptsh(["product", "create", "-n", "Q"], cwd=home, env=login)
+    assert quiet.returncode == 0
+    confirmed = run_imptsh(["product", "delete", "-p", "Q", "-q"], cwd=home, env=login)
+    assert confirmed.returncode == 0 and "Are you sure" not in confirmed.stdout
+
+
+def test_dash_c_runs_one_line(login, home):
+    proc = run_imptsh(["-c", "product create --name 'From C'"], cwd=home, env=login)
+    assert proc.returncode == 0, proc.stdout
+    assert 'Product "From C" is created successfully.' in proc.stdout
+    failing = run_imptsh(["-c", "product info -p missing"], cwd=home, env=login)
+    assert failing.returncode == 1
+
+
+def test_script_stops_at_first_failure_naming_file_and_line(login, home, sim):
+    sub = home / "work" / "sub"
+    sub.mkdir(parents=True)
+    script = home / "work" / "setup.imptsh"
+    script.write_text(
+        "# a comment\n"
+        "product create --name S1\n"
+        "\n"
+        "product info --product does-not-exist\n"
+        "product create --name S2\n"
+    )
+    proc = run_imptsh([str(script)], cwd=home / "work", env=login)
+    assert proc.returncode == 1
+    assert f"{script}:4: command failed: product info --product does-not-exist" in proc.stderr
+    names = run_imptsh(["product", "list", "-z", "json"], cwd=home, env=login).stdout
+    assert "S1" in names and "S2" not in names
+    keep = run_imptsh(["--keep-going", str(script)], cwd=home / "work", env=login)
+    assert keep.returncode == 1
+    names = run_imptsh(["product", "list", "-z", "json"], cwd=home, env=login).stdout
+    assert "S2" in names
+    no_traceback(keep)
+
+
+def test_script_cd_reevaluates_the_auth_context(login, home, sim):
+    sub = home / "work" / "local"
+    sub.mkdir(parents=True)
+    script = home / "work" / "cd.imptsh"
+    script.write_text(
+        f"cd local\nauth login --local -e {sim.base_url} -u demo -w demo\nauth info\ncd ..\n"
+        "auth info\npwd\n"
+    )
+    proc = run_imptsh([str(script)], cwd=home / "work", env=login)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    infos = [line for line in proc.stdout.splitlines() if "Auth type" in line]
+    assert "Local Auth file" in infos[0] and "Global Auth file" in infos[1]
+    assert proc.stdout.rstrip().endswith(str(home / "work"))
+    assert (sub / ".impt.auth").exists()
+
+
+def test_rc_file_runs_first_in_one_shot(login, home):
+    rc = home / "setup.rc"
+    rc.write_text("product create --name FromRc\n")
+    proc = run_imptsh(["--rc", str(rc), "product", "list"], cwd=home, env=login)
+    assert proc.returncode == 0
+    assert "FromRc" in proc.stdout
+
+
+def test_stdin_script_when_not_a_terminal(login, home):
+    proc = run_imptsh([], cwd=home, env=login, stdin="product create --name Piped\nproduct list\n")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Piped" in proc.stdout
+
+
+def test_python_dash_m_and_console_script_agree(home, env):
+    import shutil
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "imptsh"
+    exe = str(script) if script.exists() else shutil.which("imptsh")
+    assert exe, "the imptsh console script is installed"
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, env={**env})
+    assert out.stdout.strip() == __version__
