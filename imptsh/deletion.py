@@ -3,6 +3,7 @@ fixed order. Every delete command builds a `DeletionPlan` and hands it to `execu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ class DeletionPlan:
     unassign: list[Resource] = field(default_factory=list)
     remove: list[tuple[Resource, str]] = field(default_factory=list)
     unflag: list[Resource] = field(default_factory=list)
+    unflag_idents: dict[str, str] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     project_file: Path | None = None
     project_summary: str | None = None
@@ -45,9 +47,11 @@ class DeletionPlan:
         if all(d["id"] != device["id"] for d in self.unassign):
             self.unassign.append(device)
 
-    def add_unflag(self, build: Resource) -> None:
+    def add_unflag(self, build: Resource, ident: str | None = None) -> None:
         if all(b["id"] != build["id"] for b in self.unflag):
             self.unflag.append(build)
+            if ident is not None:
+                self.unflag_idents[build["id"]] = ident
 
 
 def summary_lines(plan: DeletionPlan) -> list[tuple[str, list[dict[str, Any]], str | None]]:
@@ -105,11 +109,16 @@ def show_summary(inv: Invocation, plan: DeletionPlan) -> None:
         out.dialog(plan.project_summary)
 
 
-def execute(inv: Invocation, plan: DeletionPlan) -> None:
-    """Summary + confirmation (unless `--confirmed`), then the steps in impt's order."""
+def execute(
+    inv: Invocation, plan: DeletionPlan, after_confirm: Callable[[], None] | None = None
+) -> None:
+    """Summary + confirmation (unless `--confirmed`), then `after_confirm` (e.g. a password
+    prompt impt asks only once the user agreed), then the steps in impt's order."""
     if not getattr(inv.args, "confirmed", False):
         show_summary(inv, plan)
         inv.confirm()
+    if after_confirm is not None:
+        after_confirm()
     client, out, cache = inv.client, inv.out, inv.cache
     for device in plan.unassign:
         dg_id = rel_id(device, "devicegroup")
@@ -126,7 +135,7 @@ def execute(inv: Invocation, plan: DeletionPlan) -> None:
             out.info(f"{ident} is already unassigned.")
         cache.invalidate("device")
     for build in plan.unflag:
-        ident = f'Deployment "{build["id"]}"'
+        ident = f'Deployment "{plan.unflag_idents.get(build["id"], build["id"])}"'
         try:
             client.patch(
                 f"/deployments/{build['id']}",

@@ -8,6 +8,7 @@ kind is first tried with one `GET` (the server also resolves MACs and agent ids 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .api.client import Client
@@ -53,9 +54,16 @@ def split_hierarchical(kind: str, value: str) -> list[str] | None:
 
 
 class Identifier:
-    def __init__(self, client: Client, cache: EntityCache):
+    """Resolves identifiers for one command. `me` returns the current account (fetched once
+    per session); resources fetched while the command runs are remembered as fresh."""
+
+    def __init__(
+        self, client: Client, cache: EntityCache, me: Callable[[], Resource] | None = None
+    ):
         self.client = client
         self.cache = cache
+        self.me = me
+        self._fresh: set[tuple[str, str]] = set()
 
     # -- listing ------------------------------------------------------------------------
 
@@ -64,6 +72,7 @@ class Identifier:
         entity = ENTITIES[kind]
         resources = self.client.list(entity.collection, filters)
         self.cache.store(kind, resources, complete=not filters)
+        self._fresh.update((kind, r["id"]) for r in resources if r.get("id"))
         return resources
 
     def get(self, kind: str, ident: str) -> Resource | None:
@@ -72,7 +81,14 @@ class Identifier:
         except NotFoundError:
             return None
         self.cache.put(kind, resource)
+        self._fresh.add((kind, resource["id"]))
         return resource
+
+    def fresh(self, kind: str, resource: Resource) -> Resource:
+        """`resource` as the server has it now: re-fetched only if it came from the cache."""
+        if (kind, resource["id"]) in self._fresh:
+            return resource
+        return self.get(kind, resource["id"]) or resource
 
     # -- resolving ----------------------------------------------------------------------
 
@@ -81,6 +97,8 @@ class Identifier:
     ) -> list[Resource]:
         """Every entity of `kind` that `value` identifies (plain identifiers only)."""
         entity = ENTITIES[kind]
+        if kind == "account" and value == "me" and self.me is not None:
+            return [self.me()]
         if not filters and self.cache.is_complete(kind):
             found = match(entity, self.cache.all(kind), value)
             if found:
@@ -126,7 +144,8 @@ class Identifier:
             from .views import list_view
 
             related = RelatedLookup(self, bulk=True)
-            blocks = [list_view(kind, r, related) for r in found]
+            me_id = self.me()["id"] if self.me is not None else None
+            blocks = [list_view(kind, r, related, me_id=me_id) for r in found]
             raise CommandError(
                 f'Multiple {entity.plural} "{value}" are found:',
                 blocks=blocks,

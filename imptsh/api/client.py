@@ -240,7 +240,13 @@ class Client:
         while True:
             response = self._send(method, path, params, body, headers, auth)
             status = response.status_code
-            if status == 401 and auth and not refreshed and self._can_refresh():
+            if (
+                status == 401
+                and auth
+                and not refreshed
+                and self._can_refresh()
+                and not _carries_password(headers)
+            ):
                 self.refresh()
                 refreshed = True
                 continue
@@ -348,6 +354,12 @@ class Client:
                 creds.refresh_token = answer["refresh_token"]
             if creds.persist is not None:
                 creds.persist(creds)
+
+
+def _carries_password(headers: dict[str, str] | None) -> bool:
+    """A 401 to a request carrying the account password means the password is wrong, not
+    the token: refreshing would only waste a round trip."""
+    return any(k.lower() == "x-electricimp-password" for k in headers or {})
 
 
 def _json_or_text(response: requests.Response) -> Any:

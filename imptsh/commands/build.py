@@ -194,7 +194,7 @@ def delete(inv: Invocation) -> None:
     plan = DeletionPlan()
     plan.add("build", build, ident)
     if inv.args.force and attr(build, "flagged"):
-        plan.add_unflag(build)
+        plan.add_unflag(build, ident)
     execute(inv, plan)
     inv.cache.invalidate("build")
 

@@ -107,9 +107,7 @@ def resolve_build(inv: Invocation, value: str | None) -> tuple[Resource, str]:
     """The build named by `value`, else the project Device Group's current deployment.
     Always a fresh `GET` (code and flags must be current)."""
     if value:
-        found = inv.identifier.resolve("build", value)
-        fresh = inv.identifier.get("build", found["id"])
-        return fresh or found, value
+        return inv.identifier.fresh("build", inv.identifier.resolve("build", value)), value
     dg = project_dg(inv)
     build_id = rel_id(dg, "current_deployment") if dg else None
     if build_id is None:

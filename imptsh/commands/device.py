@@ -40,11 +40,7 @@ DEVICE = replace(
 def resolve_fresh_device(inv: Invocation, value: str) -> Resource:
     """The device `value` identifies, with its current state (assignment, online): matched
     on the cache, it is fetched again; a list or `GET` during resolution is already fresh."""
-    was_complete = inv.cache.is_complete("device")
-    device = inv.identifier.resolve("device", value)
-    if was_complete:
-        device = inv.identifier.get("device", device["id"]) or device
-    return device
+    return inv.identifier.fresh("device", inv.identifier.resolve("device", value))
 
 
 # -- assign ----------------------------------------------------------------------------------

@@ -90,19 +90,8 @@ def delete(inv: Invocation) -> None:
     def ask_password() -> None:
         headers[PASSWORD_HEADER] = _password(inv)
 
-    if inv.args.confirmed or inv.args.pwd is not None:
-        ask_password()
-    else:
-        # impt asks for the password only once the deletion is confirmed: hook the
-        # engine's confirmation so the prompt follows the y/n dialog.
-        confirm = inv.confirm
-
-        def confirm_then_ask(context: str | None = None) -> None:
-            confirm(context)
-            ask_password()
-
-        inv.confirm = confirm_then_ask  # type: ignore[method-assign]
-    execute(inv, plan)
+    # impt asks for the password only once the deletion is confirmed.
+    execute(inv, plan, after_confirm=ask_password)
     inv.cache.invalidate("loginkey")
 
 

@@ -100,7 +100,7 @@ def delete(inv: Invocation) -> None:
 )
 def info(inv: Invocation) -> None:
     product, ident = resolve_product(inv, inv.args.product)
-    product = inv.identifier.get("product", product["id"]) or product
+    product = inv.identifier.fresh("product", product)
     warnings: list[str] = []
     related = inv.related(bulk=inv.args.full)
     if inv.args.full:

@@ -67,7 +67,7 @@ class Invocation:
     @property
     def identifier(self) -> Identifier:
         if self._identifier is None:
-            self._identifier = Identifier(self.client, self.cache)
+            self._identifier = Identifier(self.client, self.cache, self.me)
         return self._identifier
 
     def related(self, *, bulk: bool) -> RelatedLookup:

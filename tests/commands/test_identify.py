@@ -12,12 +12,6 @@ import pytest
 from imptsh.api.client import Client, Credentials
 from tests.conftest import sim_control
 
-OWNER_BUG = pytest.mark.xfail(
-    reason="imptsh/identify.py Identifier._one renders candidates with list_view(...) without "
-    "me_id, so the current account's Owner block is shown (reported to the lead)",
-    strict=True,
-)
-
 FAILS = "IMPT COMMAND FAILS"
 IMPOSSIBLE = "Impossible to execute the command."
 
@@ -126,7 +120,6 @@ def _requests(logged_in: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str
 # -- ambiguity --------------------------------------------------------------------------------
 
 
-@OWNER_BUG
 def test_ambiguous_device_name_lists_candidates(logged_in: Any, api: Api, sim: Any) -> None:
     a, b, c = api.devices()
     api.rename_device(a, "twin")
@@ -165,7 +158,6 @@ def test_ambiguous_device_modes(logged_in: Any, api: Api) -> None:
     assert _found(logged_in, f"device info -d {a['id']}", "Device") == a["id"]
 
 
-@OWNER_BUG
 def test_ambiguous_product_across_owners(logged_in: Any, api: Api, other: dict) -> None:
     mine = api.product("P")
     theirs = api.product("P", owner=other["id"])
