@@ -504,9 +504,13 @@ def test_list_request_economy(logged_in: Any, world: dict, monkeypatch: pytest.M
     logged_in("account info")  # me is remembered
     assert calls == []
     assert len(_listed(logged_in, "webhook list -o me -p P1 -y development")) == 2
-    # `me` is remembered and the device groups are already cached by the set-up: one
-    # product list to resolve P1 and one webhook list; never one request per webhook
-    assert [c[:2] for c in calls] == [("GET", "/products"), ("GET", "/webhooks")]
+    # `me` is remembered: one product list to resolve P1, one webhook list, one bulk device
+    # group list; never one request per webhook
+    assert [c[:2] for c in calls] == [
+        ("GET", "/products"),
+        ("GET", "/webhooks"),
+        ("GET", "/devicegroups"),
+    ]
     calls.clear()
     assert len(_listed(logged_in, "webhook list -g D2")) == 1
     hooks = [c for c in calls if c[1] == "/webhooks"]
