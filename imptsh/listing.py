@@ -8,7 +8,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from .commands.common import project_dg, rel_id
+from .commands.common import project_dg, rel_id, show_warnings
 from .commands.runner import Invocation
 from .entities import ENTITIES
 from .errors import CommandError
@@ -79,7 +79,6 @@ def print_list(inv: Invocation, kind: str, resources: list[Resource]) -> None:
         return
     warnings: list[str] = []
     blocks = list_views(kind, resources, inv.related(bulk=True), me_id=inv.me_id, warnings=warnings)
-    for warning in warnings if inv.out.text_mode else ():
-        inv.out.write(f"Error: {warning}")
+    show_warnings(inv, warnings)
     inv.out.info(list_header(kind, len(resources)))
     inv.out.result(blocks)

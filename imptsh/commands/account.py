@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from .. import listing
-from ..views import info_view
-from .common import ACCOUNT_ID
+from .common import ACCOUNT_ID, show_info
 from .registry import new_group
 from .runner import Invocation
 from .spec import Option
@@ -28,19 +27,7 @@ group = new_group("account")
 def info(inv: Invocation) -> None:
     value = inv.args.user or "me"
     account = inv.me() if value == "me" else inv.identifier.resolve("account", value)
-    warnings: list[str] = []
-    view = info_view(
-        "account",
-        account,
-        inv.related(bulk=False),
-        me_id=inv.me_id,
-        warnings=warnings,
-        ident=value,
-    )
-    if inv.out.text_mode:
-        for warning in warnings:
-            inv.out.write(f"Error: {warning}")
-    inv.out.result(view)
+    show_info(inv, "account", account, value)
 
 
 @group.command(

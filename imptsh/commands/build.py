@@ -12,7 +12,7 @@ from ..entities import dg_api_type
 from ..errors import CommandError
 from ..highlight import highlight_squirrel
 from ..output.render import GREEN, MAX_STRING, RESET_FG, TRUNCATION_MARK, format_text
-from ..views import info_view, short_view
+from ..views import short_view
 from .common import (
     CONFIRMED,
     FORCE,
@@ -22,6 +22,7 @@ from .common import (
     dg_opt,
     dg_type_opt,
     info_blocks,
+    info_result,
     owner_opt,
     product_opt,
     rel_id,
@@ -359,13 +360,7 @@ def info(inv: Invocation) -> None:
 
 
 def _show_info(inv: Invocation, build: Resource, ident: str) -> None:
-    warnings: list[str] = []
-    view = info_view(
-        "build", build, inv.related(bulk=False), me_id=inv.me_id, warnings=warnings, ident=ident
-    )
-    if inv.out.text_mode:
-        for warning in warnings:
-            inv.out.write(f"Error: {warning}")
+    view = info_result(inv, "build", build, ident)
     if not inv.out.color:
         inv.out.result(view)
         return

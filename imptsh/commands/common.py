@@ -8,7 +8,7 @@ from typing import Any
 
 from ..entities import DG_TYPES, ENTITIES
 from ..errors import CommandError
-from ..views import truncate_blocks
+from ..views import info_view, truncate_blocks
 from .runner import Invocation
 from .spec import EMPTY_OK, FLAG, Option
 
@@ -149,3 +149,24 @@ def info_blocks(inv: Invocation, blocks: list[dict[str, Any]]) -> None:
     inv.out.blocks(shown)
     if more:
         inv.out.info(more)
+
+
+def show_warnings(inv: Invocation, warnings: list[str]) -> None:
+    """Corrupted-relationship warnings: `Error:` lines in text modes, nothing in json."""
+    if inv.out.text_mode:
+        for warning in warnings:
+            inv.out.write(f"Error: {warning}")
+
+
+def info_result(inv: Invocation, kind: str, resource: Resource, ident: str) -> dict[str, Any]:
+    """The info view of `resource`, its warnings already printed."""
+    warnings: list[str] = []
+    view = info_view(
+        kind, resource, inv.related(bulk=False), me_id=inv.me_id, warnings=warnings, ident=ident
+    )
+    show_warnings(inv, warnings)
+    return view
+
+
+def show_info(inv: Invocation, kind: str, resource: Resource, ident: str) -> None:
+    inv.out.result(info_result(inv, kind, resource, ident))

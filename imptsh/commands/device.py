@@ -9,7 +9,6 @@ from .. import listing
 from ..api.errors import ImpCentralError
 from ..deletion import DeletionPlan, execute
 from ..entities import dg_api_type
-from ..views import info_view
 from .common import (
     CONFIRMED,
     FORCE,
@@ -21,6 +20,7 @@ from .common import (
     product_opt,
     rel_id,
     resolve_dg,
+    show_info,
 )
 from .registry import new_group
 from .runner import Invocation
@@ -93,19 +93,7 @@ def assign(inv: Invocation) -> None:
 def info(inv: Invocation) -> None:
     ident = inv.args.device
     device = resolve_fresh_device(inv, ident)
-    warnings: list[str] = []
-    view = info_view(
-        "device",
-        device,
-        inv.related(bulk=False),
-        me_id=inv.me_id,
-        warnings=warnings,
-        ident=ident,
-    )
-    if inv.out.text_mode:
-        for warning in warnings:
-            inv.out.write(f"Error: {warning}")
-    inv.out.result(view)
+    show_info(inv, "device", device, ident)
 
 
 # -- list ------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from .common import (
     rel_id,
     resolve_dg,
     resolve_product,
+    show_warnings,
 )
 from .registry import new_group
 from .runner import Invocation
@@ -112,12 +113,6 @@ def _older(build: Resource, than: Resource) -> bool:
     if a is None or b is None:
         return False
     return a < b
-
-
-def _warn(inv: Invocation, warnings: list[str]) -> None:
-    if inv.out.text_mode:
-        for warning in warnings:
-            inv.out.write(f"Error: {warning}")
 
 
 def _factory_check(args: Args) -> str | None:
@@ -461,7 +456,7 @@ def info(inv: Invocation) -> None:
         )
     else:
         view = info_view("dg", dg, related, me_id=inv.me_id, warnings=warnings, ident=ident)
-    _warn(inv, warnings)
+    show_warnings(inv, warnings)
     inv.out.result(view)
 
 

@@ -12,8 +12,8 @@ from .. import listing
 from ..deletion import DeletionPlan, execute
 from ..entities import LOGINKEY
 from ..errors import CommandError
-from ..views import info_view, short_view
-from .common import CONFIRMED
+from ..views import short_view
+from .common import CONFIRMED, show_info
 from .registry import new_group
 from .runner import Invocation
 from .spec import EMPTY_OK, Option
@@ -102,19 +102,7 @@ def delete(inv: Invocation) -> None:
 )
 def info(inv: Invocation) -> None:
     key = _get_key(inv, inv.args.lk)
-    warnings: list[str] = []
-    view = info_view(
-        "loginkey",
-        key,
-        inv.related(bulk=False),
-        me_id=inv.me_id,
-        warnings=warnings,
-        ident=inv.args.lk,
-    )
-    if inv.out.text_mode:
-        for warning in warnings:
-            inv.out.write(f"Error: {warning}")
-    inv.out.result(view)
+    show_info(inv, "loginkey", key, inv.args.lk)
 
 
 @group.command(

@@ -16,6 +16,7 @@ from .common import (
     product_opt,
     rel_id,
     resolve_product,
+    show_warnings,
 )
 from .registry import new_group
 from .runner import Invocation
@@ -126,7 +127,7 @@ def info(inv: Invocation) -> None:
         view = info_view(
             "product", product, related, me_id=inv.me_id, warnings=warnings, ident=ident
         )
-    _warn(inv, warnings)
+    show_warnings(inv, warnings)
     inv.out.result(view)
 
 
@@ -162,9 +163,3 @@ def update(inv: Invocation) -> None:
         inv.cache.put("product", updated["data"])
     inv.cache.invalidate("product")
     inv.out.info(f'Product "{ident}" is updated successfully.')
-
-
-def _warn(inv: Invocation, warnings: list[str]) -> None:
-    if inv.out.text_mode:
-        for warning in warnings:
-            inv.out.write(f"Error: {warning}")

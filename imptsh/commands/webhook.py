@@ -15,7 +15,7 @@ from ..entities import (
     content_type_of_mime,
 )
 from ..errors import CommandError
-from ..views import info_view, short_view
+from ..views import short_view
 from .common import (
     CONFIRMED,
     attr,
@@ -25,6 +25,7 @@ from .common import (
     product_opt,
     rel_id,
     resolve_dg,
+    show_info,
 )
 from .registry import new_group
 from .runner import Invocation
@@ -63,12 +64,6 @@ def _get_webhook(inv: Invocation, wh_id: str) -> Resource:
     if webhook is None:
         raise CommandError(f'{WEBHOOK.type_name} "{wh_id}" is not found.')
     return webhook
-
-
-def _warn(inv: Invocation, warnings: list[str]) -> None:
-    if inv.out.text_mode:
-        for warning in warnings:
-            inv.out.write(f"Error: {warning}")
 
 
 @group.command(
@@ -115,12 +110,7 @@ def delete(inv: Invocation) -> None:
 def info(inv: Invocation) -> None:
     wh_id = inv.args.wh
     webhook = _get_webhook(inv, wh_id)
-    warnings: list[str] = []
-    view = info_view(
-        "webhook", webhook, inv.related(bulk=False), me_id=inv.me_id, warnings=warnings, ident=wh_id
-    )
-    _warn(inv, warnings)
-    inv.out.result(view)
+    show_info(inv, "webhook", webhook, wh_id)
 
 
 @group.command(
