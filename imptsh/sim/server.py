@@ -1,0 +1,180 @@
+"""Embedding API (:func:`start`) and the ``imptsh-sim`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any
+
+from .backend import Backend
+from .devices import DeviceEmitter
+from .http import API_PREFIX, App, SimHTTPServer
+
+
+class Simulator:
+    """A running simulator: HTTP server thread + device emitter thread + backend."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        db: str | None,
+        user: str,
+        password: str,
+        email: str,
+        devices: int,
+        token_ttl: float,
+        log_interval: float,
+        rate_limit: int = 0,
+    ) -> None:
+        self.backend = Backend(
+            db, user=user, password=password, email=email, devices=devices, token_ttl=token_ttl
+        )
+        self.app = App(self.backend, rate_limit=rate_limit)
+        try:
+            self.httpd = SimHTTPServer((host, port), self.app)
+        except BaseException:
+            self.backend.close()
+            raise
+        self.host = host
+        self.port: int = self.httpd.server_address[1]
+        shown = f"[{host}]" if ":" in host else host
+        self.root_url = f"http://{shown}:{self.port}"
+        self.base_url = self.root_url + API_PREFIX
+        self.app.default_base = self.base_url
+        self._serve = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self._emitter = DeviceEmitter(self.backend.tick, log_interval)
+        self._stop_lock = threading.Lock()
+        self._stopped = False
+        # The listening socket is bound and listening before the thread starts, so the
+        # server accepts connections as soon as this constructor returns.
+        self._serve.start()
+        self._emitter.start()
+
+    def reset(self) -> None:
+        """Same effect as ``POST /_sim/reset``."""
+        self.backend.reset()
+        self.app.faults.clear()
+
+    def stop(self) -> None:
+        """Close streams, stop threads, close the database. Idempotent."""
+        with self._stop_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        self.app.stopping.set()
+        self._emitter.stop()
+        self.backend.close_streams()
+        self.app.wait_streams_finished(2.0)  # let writers send "closed" before cutting sockets
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.httpd.close_all_connections()
+        self._serve.join(timeout=5)
+        self._emitter.join(timeout=5)
+        self.backend.close()
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def start(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    db: str | None = None,
+    user: str = "demo",
+    password: str = "demo",
+    email: str = "demo@example.com",
+    devices: int = 3,
+    token_ttl: float = 3600,
+    log_interval: float = 5.0,
+    rate_limit: int = 0,
+) -> Simulator:
+    """Start a simulator in background threads; returns once it accepts connections."""
+    return Simulator(
+        host=host,
+        port=port,
+        db=db,
+        user=user,
+        password=password,
+        email=email,
+        devices=devices,
+        token_ttl=token_ttl,
+        log_interval=log_interval,
+        rate_limit=rate_limit,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="imptsh-sim", description="A local simulator of the impCentral API v5."
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="port to listen on (0 = pick a free one)")
+    p.add_argument("--db", default=None, help="SQLite file that keeps state across restarts")
+    p.add_argument("--user", default="demo", help="username of the seeded account (demo)")
+    p.add_argument("--password", default="demo", help="password of the seeded account (demo)")
+    p.add_argument("--email", default="demo@example.com", help="email of the seeded account")
+    p.add_argument("--devices", type=int, default=3, help="number of seeded devices (3)")
+    p.add_argument("--token-ttl", type=float, default=3600, help="access token lifetime (s)")
+    p.add_argument(
+        "--log-interval",
+        type=float,
+        default=5.0,
+        help="seconds between the simulated devices' periodic log lines (0 = never)",
+    )
+    p.add_argument(
+        "--rate-limit",
+        type=int,
+        default=0,
+        help="enforce N requests per second per client with 429s (0 = off, the default)",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.devices < 0:
+        print("imptsh-sim: --devices must be >= 0", file=sys.stderr)
+        return 2
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        sim = start(
+            host=args.host,
+            port=args.port,
+            db=args.db,
+            user=args.user,
+            password=args.password,
+            email=args.email,
+            devices=args.devices,
+            token_ttl=args.token_ttl,
+            log_interval=args.log_interval,
+            rate_limit=args.rate_limit,
+        )
+    except OSError as exc:
+        print(f"imptsh-sim: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    print(f"imptsh-sim listening on {sim.base_url}", flush=True)
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
