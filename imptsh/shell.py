@@ -122,7 +122,7 @@ class ImptShell(cmd2.Cmd):
         words = statement.argv[1:]
         registry = groups()
         if not words:
-            width = max(len(name) for name in registry) + 2
+            width = max(len(name) for name in [*registry, *(n for n, _ in SHELL_HELP)]) + 2
             self.poutput("impCentral command groups (impt's commands, same options):")
             for name in registry:
                 self.poutput(f"  {name.ljust(width)}{GROUP_DESCRIPTIONS[name]}")

@@ -164,3 +164,14 @@ def test_python_dash_m_and_console_script_agree(home, env):
     assert exe, "the imptsh console script is installed"
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, env={**env})
     assert out.stdout.strip() == __version__
+
+
+def test_sim_flag_starts_a_private_simulator_with_n_devices(home, env):
+    proc = run_imptsh(
+        ["--sim", "--devices", "5", "device", "list", "-z", "json"], cwd=home, env=env
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(json.loads(proc.stdout)) == 5
+    assert not (home / ".impt.auth").exists()
+    bad = run_imptsh(["--sim", "--devices", "many"], cwd=home, env=env)
+    assert bad.returncode == 2 and "--devices takes a whole number" in bad.stderr
