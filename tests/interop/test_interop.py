@@ -36,7 +36,7 @@ SCRIPT_TIMEOUT = 60  # seconds per node script; each script has its own 45 s wat
 NPM_TIMEOUT = 220
 
 USER, PASSWORD, EMAIL = "demo", "demo", "demo@example.com"
-OTP_USER, OTP_PASSWORD, OTP_EMAIL, OTP_CODE = "otpuser", "otp-pw", "otp@example.com", "123456"
+OTP_USER, OTP_PW, OTP_EMAIL, OTP_CODE = "otpuser", "otp-pw", "otp@example.com", "123456"
 
 SCRIPTS = [
     "auth",
@@ -146,7 +146,7 @@ def _seed(base_url: str) -> None:
     """Adds the two-factor account the auth script logs in with."""
     resp = requests.post(
         _root_url(base_url) + "/_sim/accounts",
-        json={"username": OTP_USER, "password": OTP_PASSWORD, "email": OTP_EMAIL, "otp": OTP_CODE},
+        json={"username": OTP_USER, "password": OTP_PW, "email": OTP_EMAIL, "otp": OTP_CODE},
         timeout=10,
     )
     assert resp.status_code < 300, f"seeding the OTP account failed: {resp.status_code} {resp.text}"
@@ -172,7 +172,7 @@ def run_script(
             "IMPTSH_SIM_PASSWORD": PASSWORD,
             "IMPTSH_SIM_EMAIL": EMAIL,
             "IMPTSH_SIM_OTP_USER": OTP_USER,
-            "IMPTSH_SIM_OTP_PASSWORD": OTP_PASSWORD,
+            "IMPTSH_SIM_OTP_PASSWORD": OTP_PW,
             "IMPTSH_SIM_OTP_CODE": OTP_CODE,
         }
     )
