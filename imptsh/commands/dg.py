@@ -22,7 +22,6 @@ from ..entities import (
     production_target_type,
 )
 from ..errors import CommandError
-from ..identify import looks_like_id
 from ..views import dg_full_view, info_view, short_view
 from .common import (
     BUILD_ID,
@@ -96,14 +95,8 @@ def _dg_info(ident: str) -> str:
 def _fresh_dg(inv: Invocation, value: str | None) -> tuple[Resource, str]:
     """The Device Group (project default) as the server has it now: relationships such as
     the min supported deployment must be current."""
-    if not value:
-        return resolve_dg(inv, value)  # the Project file's group, fetched by id
-    if looks_like_id("dg", value):
-        dg = inv.identifier.get("dg", value)
-        if dg is not None:
-            return dg, value
-    found = inv.identifier.resolve("dg", value)
-    return inv.identifier.get("dg", found["id"]) or found, value
+    dg, ident = resolve_dg(inv, value)
+    return inv.identifier.fresh("dg", dg), ident
 
 
 def _older(build: Resource, than: Resource) -> bool:
