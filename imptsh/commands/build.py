@@ -16,18 +16,19 @@ from ..views import short_view
 from .common import (
     CONFIRMED,
     FORCE,
+    LOG_NOTE,
     attr,
     build_opt,
-    dg_devices,
     dg_opt,
     dg_type_opt,
-    info_blocks,
     info_result,
+    older,
     owner_opt,
     product_opt,
     rel_id,
     resolve_build,
     resolve_dg,
+    restart_dg,
 )
 from .registry import new_group
 from .runner import Invocation
@@ -37,7 +38,6 @@ group = new_group("build")
 
 Resource = dict[str, Any]
 
-LOG_NOT_AVAILABLE = "Log streaming (--log) is not available yet in this imptsh version."
 
 PROJECT_BUILD = (
     " If not specified, the current Deployment of the Device Group referenced by the Project "
@@ -187,7 +187,7 @@ def delete(inv: Invocation) -> None:
         min_id = rel_id(dg, "min_supported_deployment") if dg else None
         if min_id is not None:
             minimum = build if min_id == build["id"] else inv.identifier.get("build", min_id)
-            if minimum is not None and not _older(build, minimum):
+            if minimum is not None and not older(build, minimum):
                 raise CommandError(
                     f'Impossible to delete Deployment "{ident}". It is the Min supported '
                     f'Deployment or newer for Device Group "{dg_id}".'
@@ -198,13 +198,6 @@ def delete(inv: Invocation) -> None:
         plan.add_unflag(build, ident)
     execute(inv, plan)
     inv.cache.invalidate("build")
-
-
-def _older(build: Resource, than: Resource) -> bool:
-    """Whether `build` was created strictly before `than`."""
-    if build["id"] == than["id"]:
-        return False
-    return str(attr(build, "created_at") or "") < str(attr(than, "created_at") or "")
 
 
 # -- deploy / run ----------------------------------------------------------------------------
@@ -220,23 +213,6 @@ def deploy(inv: Invocation) -> None:
     new, _dg, _dg_ident = _deploy(inv)
     inv.out.info(f'Deployment "{new["id"]}" is created successfully.')
     inv.out.result(short_view("build", new))
-
-
-def restart_dg(
-    inv: Invocation, dg: Resource, dg_ident: str, *, conditional: bool
-) -> list[Resource]:
-    """Restarts the devices of a Device Group with impt's messages; returns the devices."""
-    devices = dg_devices(inv, dg["id"])
-    label = f'Device Group "{dg_ident}"'
-    if not devices:
-        inv.out.info(f"{label} does not have assigned Devices.")
-        return devices
-    action = "conditional_restart" if conditional else "restart"
-    inv.client.post(f"/devicegroups/{dg['id']}/{action}")
-    prefix = "Conditional restart" if conditional else "Restart"
-    inv.out.info(f"{prefix} request for Devices assigned to {label} is successful:")
-    info_blocks(inv, [short_view("device", d) for d in devices])
-    return devices
 
 
 def _deploy(inv: Invocation) -> tuple[Resource, Resource, str]:
@@ -512,7 +488,7 @@ def run(inv: Invocation) -> None:
     devices = restart_dg(inv, dg, dg_ident, conditional=inv.args.conditional)
     if inv.args.log and devices:
         inv.out.info(f'Deployment "{new["id"]}" is run successfully.')
-        inv.out.info(LOG_NOT_AVAILABLE)
+        inv.out.info(LOG_NOTE)
 
 
 # -- update ----------------------------------------------------------------------------------

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..api.client import parse_timestamp
 from ..entities import DG_TYPES, ENTITIES
 from ..errors import CommandError
-from ..views import info_view, truncate_blocks
+from ..views import info_view, short_view, truncate_blocks
 from .runner import Invocation
 from .spec import EMPTY_OK, FLAG, Option
 
@@ -170,3 +171,30 @@ def info_result(inv: Invocation, kind: str, resource: Resource, ident: str) -> d
 
 def show_info(inv: Invocation, kind: str, resource: Resource, ident: str) -> None:
     inv.out.result(info_result(inv, kind, resource, ident))
+
+
+LOG_NOTE = "Log streaming (--log) is not available yet in this imptsh version."
+
+
+def older(build: Resource, than: Resource) -> bool:
+    """Whether `build` was created strictly before `than`."""
+    a = parse_timestamp(attr(build, "created_at"))
+    b = parse_timestamp(attr(than, "created_at"))
+    if a is None or b is None or build["id"] == than["id"]:
+        return False
+    return a < b
+
+
+def restart_dg(inv: Invocation, dg: Resource, ident: str, *, conditional: bool) -> list[Resource]:
+    """Restarts the devices of a Device Group with impt's messages; returns the devices."""
+    devices = dg_devices(inv, dg["id"])
+    label = f'Device Group "{ident}"'
+    if not devices:
+        inv.out.info(f"{label} does not have assigned Devices.")
+        return devices
+    action = "conditional_restart" if conditional else "restart"
+    inv.client.post(f"/devicegroups/{dg['id']}/{action}")
+    prefix = "Conditional restart" if conditional else "Restart"
+    inv.out.info(f"{prefix} request for Devices assigned to {label} is successful:")
+    info_blocks(inv, [short_view("device", d) for d in devices])
+    return devices

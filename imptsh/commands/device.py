@@ -12,6 +12,7 @@ from ..entities import dg_api_type
 from .common import (
     CONFIRMED,
     FORCE,
+    LOG_NOTE,
     attr,
     device_opt,
     dg_opt,
@@ -30,7 +31,6 @@ group = new_group("device")
 
 Resource = dict[str, Any]
 
-LOG_NOT_AVAILABLE = "Log streaming (--log) is not available yet in this imptsh version."
 
 DEVICE = replace(
     device_opt("Device identifier: Device id, MAC address, agent id or name."), required=True
@@ -191,7 +191,7 @@ def restart(inv: Invocation) -> None:
     prefix = "Conditional restart" if conditional else "Restart"
     inv.out.info(f'{prefix} request for Device "{ident}" is successful.')
     if inv.args.log:
-        inv.out.info(LOG_NOT_AVAILABLE)
+        inv.out.info(LOG_NOTE)
 
 
 # -- unassign --------------------------------------------------------------------------------

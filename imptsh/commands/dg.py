@@ -9,7 +9,6 @@ from dataclasses import replace
 from typing import Any
 
 from .. import listing
-from ..api.client import parse_timestamp
 from ..deletion import DeletionPlan, execute
 from ..entities import (
     DG_TYPES,
@@ -28,16 +27,18 @@ from .common import (
     CONFIRMED,
     DG_ID,
     FORCE,
-    attr,
+    LOG_NOTE,
     dg_devices,
     dg_opt,
     dg_type_opt,
     info_blocks,
+    older,
     owner_opt,
     product_opt,
     rel_id,
     resolve_dg,
     resolve_product,
+    restart_dg,
     show_warnings,
 )
 from .registry import new_group
@@ -82,7 +83,6 @@ ENV_VARIABLE = Option(
     "e",
     "User-defined environment variables of the Device Group, as a JSON object string.",
 )
-LOG_NOTE = "Log streaming (--log) is not available yet in this imptsh version."
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -97,15 +97,6 @@ def _fresh_dg(inv: Invocation, value: str | None) -> tuple[Resource, str]:
     the min supported deployment must be current."""
     dg, ident = resolve_dg(inv, value)
     return inv.identifier.fresh("dg", dg), ident
-
-
-def _older(build: Resource, than: Resource) -> bool:
-    """Whether `build` was created strictly before `than`."""
-    a = parse_timestamp(attr(build, "created_at"))
-    b = parse_timestamp(attr(than, "created_at"))
-    if a is None or b is None:
-        return False
-    return a < b
 
 
 def _factory_check(args: Args) -> str | None:
@@ -294,7 +285,7 @@ def builds(inv: Invocation) -> None:
     if args.unflag or args.unflag_old:
         flagged = inv.identifier.list("build", {"devicegroup.id": dg_id, "flagged": "true"})
         if args.unflag_old and not args.unflag and minimum is not None:
-            flagged = [b for b in flagged if _older(b, minimum)]
+            flagged = [b for b in flagged if older(b, minimum)]
         if not flagged:
             inv.out.info(f'No "flagged" Deployments are found for {_dg_info(ident)}.')
         for build in flagged:
@@ -313,7 +304,7 @@ def builds(inv: Invocation) -> None:
     if args.remove:
         unflagged = inv.identifier.list("build", {"devicegroup.id": dg_id, "flagged": "false"})
         if minimum is not None:
-            unflagged = [b for b in unflagged if _older(b, minimum)]
+            unflagged = [b for b in unflagged if older(b, minimum)]
         if not unflagged:
             inv.out.info(f"No Deployments that can be deleted are found for {_dg_info(ident)}.")
         else:
@@ -539,16 +530,8 @@ def reassign(inv: Invocation) -> None:
 def restart(inv: Invocation) -> None:
     args = inv.args
     dg, ident = resolve_dg(inv, args.dg)
-    devices = dg_devices(inv, dg["id"])
-    if not devices:
-        inv.out.info(f"{_dg_info(ident)} does not have assigned Devices.")
-        return
-    action = "conditional_restart" if args.conditional else "restart"
-    inv.client.post(f"/devicegroups/{dg['id']}/{action}")
-    prefix = "Conditional restart" if args.conditional else "Restart"
-    inv.out.info(f"{prefix} request for Devices assigned to {_dg_info(ident)} is successful:")
-    info_blocks(inv, [short_view("device", d) for d in devices])
-    if args.log:
+    devices = restart_dg(inv, dg, ident, conditional=args.conditional)
+    if args.log and devices:
         inv.out.info(LOG_NOTE)
 
 
@@ -662,7 +645,7 @@ def _check_min_supported(inv: Invocation, dg: Resource, ident: str, value: str) 
         )
     current_id = rel_id(dg, "min_supported_deployment")
     current = inv.identifier.get("build", current_id) if current_id else None
-    if current is not None and _older(build, current):
+    if current is not None and older(build, current):
         raise CommandError(
             "Min supported Deployment cannot be set to an earlier Deployment than the current "
             "Min supported Deployment."
