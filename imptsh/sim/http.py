@@ -156,6 +156,34 @@ class App:
         def add(method: str, pattern: str, fn: Any, auth: bool = True) -> None:
             R.append((method, tuple(pattern.strip("/").split("/")), fn, auth))
 
+        def add_resource(collection: str, kind: str, *, creatable: bool = True) -> None:
+            """The standard routes of a collection: list, create, get, update, delete.
+            Backend methods are looked up per request, like the explicit routes."""
+
+            def op(name: str) -> Any:
+                plural = "s" if name == "list" else ""
+                return lambda *args: getattr(b, f"{name}_{kind}{plural}")(*args)
+
+            item = f"{collection}/*"
+            add(
+                "GET",
+                collection,
+                lambda r: (200, self.collection(op("list")(r.account, r.filters), r, kind)),
+            )
+            if creatable:
+                add(
+                    "POST",
+                    collection,
+                    lambda r: (201, self.single(kind, op("create")(r.account, r.body), r)),
+                )
+            add("GET", item, lambda r, i: (200, self.single(kind, op("get")(r.account, i), r)))
+            add(
+                "PATCH",
+                item,
+                lambda r, i: (200, self.single(kind, op("update")(r.account, i, r.body), r)),
+            )
+            add("DELETE", item, lambda r, i: (204, op("delete")(r.account, i)))
+
         # auth
         add(
             "POST",
@@ -222,55 +250,9 @@ class App:
             lambda r, i: (200, self.single("account", b.get_account(r.account, i), r)),
         )
         # products
-        add(
-            "GET",
-            "products",
-            lambda r: (200, self.collection(b.list_products(r.account, r.filters), r, "product")),
-        )
-        add(
-            "POST",
-            "products",
-            lambda r: (201, self.single("product", b.create_product(r.account, r.body), r)),
-        )
-        add(
-            "GET",
-            "products/*",
-            lambda r, i: (200, self.single("product", b.get_product(r.account, i), r)),
-        )
-        add(
-            "PATCH",
-            "products/*",
-            lambda r, i: (200, self.single("product", b.update_product(r.account, i, r.body), r)),
-        )
-        add("DELETE", "products/*", lambda r, i: (204, b.delete_product(r.account, i)))
+        add_resource("products", "product")
         # device groups
-        add(
-            "GET",
-            "devicegroups",
-            lambda r: (
-                200,
-                self.collection(b.list_devicegroups(r.account, r.filters), r, "devicegroup"),
-            ),
-        )
-        add(
-            "POST",
-            "devicegroups",
-            lambda r: (201, self.single("devicegroup", b.create_devicegroup(r.account, r.body), r)),
-        )
-        add(
-            "GET",
-            "devicegroups/*",
-            lambda r, i: (200, self.single("devicegroup", b.get_devicegroup(r.account, i), r)),
-        )
-        add(
-            "PATCH",
-            "devicegroups/*",
-            lambda r, i: (
-                200,
-                self.single("devicegroup", b.update_devicegroup(r.account, i, r.body), r),
-            ),
-        )
-        add("DELETE", "devicegroups/*", lambda r, i: (204, b.delete_devicegroup(r.account, i)))
+        add_resource("devicegroups", "devicegroup")
         add(
             "POST",
             "devicegroups/*/restart",
@@ -300,22 +282,7 @@ class App:
             lambda r, i: (204, b.unassign_devices(r.account, i, r.body)),
         )
         # devices
-        add(
-            "GET",
-            "devices",
-            lambda r: (200, self.collection(b.list_devices(r.account, r.filters), r, "device")),
-        )
-        add(
-            "GET",
-            "devices/*",
-            lambda r, i: (200, self.single("device", b.get_device(r.account, i), r)),
-        )
-        add(
-            "PATCH",
-            "devices/*",
-            lambda r, i: (200, self.single("device", b.update_device(r.account, i, r.body), r)),
-        )
-        add("DELETE", "devices/*", lambda r, i: (204, b.delete_device(r.account, i)))
+        add_resource("devices", "device", creatable=False)
         add("POST", "devices/*/restart", lambda r, i: (204, b.restart_device(r.account, i, False)))
         add(
             "POST",
@@ -328,55 +295,9 @@ class App:
             lambda r, i: (200, self.collection(b.device_logs(r.account, i), r)),
         )
         # deployments
-        add(
-            "GET",
-            "deployments",
-            lambda r: (
-                200,
-                self.collection(b.list_deployments(r.account, r.filters), r, "deployment"),
-            ),
-        )
-        add(
-            "POST",
-            "deployments",
-            lambda r: (201, self.single("deployment", b.create_deployment(r.account, r.body), r)),
-        )
-        add(
-            "GET",
-            "deployments/*",
-            lambda r, i: (200, self.single("deployment", b.get_deployment(r.account, i), r)),
-        )
-        add(
-            "PATCH",
-            "deployments/*",
-            lambda r, i: (
-                200,
-                self.single("deployment", b.update_deployment(r.account, i, r.body), r),
-            ),
-        )
-        add("DELETE", "deployments/*", lambda r, i: (204, b.delete_deployment(r.account, i)))
+        add_resource("deployments", "deployment")
         # webhooks
-        add(
-            "GET",
-            "webhooks",
-            lambda r: (200, self.collection(b.list_webhooks(r.account, r.filters), r, "webhook")),
-        )
-        add(
-            "POST",
-            "webhooks",
-            lambda r: (201, self.single("webhook", b.create_webhook(r.account, r.body), r)),
-        )
-        add(
-            "GET",
-            "webhooks/*",
-            lambda r, i: (200, self.single("webhook", b.get_webhook(r.account, i), r)),
-        )
-        add(
-            "PATCH",
-            "webhooks/*",
-            lambda r, i: (200, self.single("webhook", b.update_webhook(r.account, i, r.body), r)),
-        )
-        add("DELETE", "webhooks/*", lambda r, i: (204, b.delete_webhook(r.account, i)))
+        add_resource("webhooks", "webhook")
         # log streams (the SSE GET is handled by the request handler itself)
         add("POST", "logstream", self._create_stream)
         add("PUT", "logstream/*/*", lambda r, s, d: (204, b.stream_add(r.account, s, d)))
