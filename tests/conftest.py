@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -141,3 +142,83 @@ def sim_control(sim: object, path: str, body: dict | None = None) -> dict:
     response = requests.post(f"{sim.root_url}/_sim/{path}", json=body or {}, timeout=10)
     response.raise_for_status()
     return response.json() if response.content else {}
+
+
+class SimApi:
+    """Direct API access for setting up and checking state (not through imptsh)."""
+
+    def __init__(self, sim: Any):
+        self.base = sim.base_url
+        token = requests.post(
+            f"{self.base}/auth", json={"id": "demo", "password": "demo"}, timeout=10
+        ).json()["access_token"]
+        self.headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/vnd.api+json",
+        }
+
+    def call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        r = requests.request(
+            method,
+            self.base + path,
+            json=body,
+            params=params or None,
+            headers=self.headers,
+            timeout=10,
+        )
+        assert r.status_code < 300, r.text
+        return r.json() if r.content else None
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.call("GET", path, **params)["data"]
+
+    def product(self, name: str) -> dict[str, Any]:
+        body = {"data": {"type": "product", "attributes": {"name": name}}}
+        return self.call("POST", "/products", body)["data"]
+
+    def dg(
+        self, product: dict[str, Any], name: str, typ: str = "development_devicegroup"
+    ) -> dict[str, Any]:
+        body = {
+            "data": {
+                "type": typ,
+                "attributes": {"name": name, "description": f"{name} descr"},
+                "relationships": {"product": {"type": "product", "id": product["id"]}},
+            }
+        }
+        return self.call("POST", "/devicegroups", body)["data"]
+
+    def deploy(self, dg: dict[str, Any], device_code: str = "", **attrs: Any) -> dict[str, Any]:
+        body = {
+            "data": {
+                "type": "deployment",
+                "attributes": {"device_code": device_code, "agent_code": "", **attrs},
+                "relationships": {"devicegroup": {"type": dg["type"], "id": dg["id"]}},
+            }
+        }
+        return self.call("POST", "/deployments", body)["data"]
+
+    def patch_build(self, build_id: str, **attrs: Any) -> None:
+        body = {"data": {"type": "deployment", "id": build_id, "attributes": attrs}}
+        self.call("PATCH", f"/deployments/{build_id}", body)
+
+    def devices(self) -> list[dict[str, Any]]:
+        return self.get("/devices")
+
+    def assign(self, dg: dict[str, Any], *device_ids: str) -> None:
+        body = {"data": [{"type": "device", "id": d} for d in device_ids]}
+        self.call("POST", f"/devicegroups/{dg['id']}/relationships/devices", body)
+
+    def set_min(self, dg: dict[str, Any], build: dict[str, Any]) -> None:
+        body = {"data": {"type": "deployment", "id": build["id"]}}
+        self.call("PUT", f"/devicegroups/{dg['id']}/relationships/min_supported_deployment", body)
+
+    def delete_dg(self, dg: dict[str, Any]) -> None:
+        self.call("DELETE", f"/devicegroups/{dg['id']}")
+
+    def device(self, device_id: str) -> dict[str, Any]:
+        return self.get(f"/devices/{device_id}")
+
+    def rename(self, device_id: str, name: str) -> None:
+        body = {"data": {"type": "device", "id": device_id, "attributes": {"name": name}}}
+        self.call("PATCH", f"/devices/{device_id}", body)

@@ -9,71 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
+from tests.conftest import SimApi as Api
 from tests.conftest import sim_control
 
 OK = "IMPT COMMAND SUCCEEDS"
 FAILS = "IMPT COMMAND FAILS"
-
-
-class Api:
-    """Direct API access for setting up and checking state (not through imptsh)."""
-
-    def __init__(self, sim: Any):
-        self.base = sim.base_url
-        token = requests.post(
-            f"{self.base}/auth", json={"id": "demo", "password": "demo"}, timeout=10
-        ).json()["access_token"]
-        self.headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/vnd.api+json",
-        }
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        r = requests.request(method, self.base + path, json=body, headers=self.headers, timeout=10)
-        assert r.status_code < 300, r.text
-        return r.json() if r.content else None
-
-    def get(self, path: str) -> Any:
-        return self.call("GET", path)["data"]
-
-    def product(self, name: str) -> dict[str, Any]:
-        body = {"data": {"type": "product", "attributes": {"name": name}}}
-        return self.call("POST", "/products", body)["data"]
-
-    def dg(
-        self, product: dict[str, Any], name: str, typ: str = "development_devicegroup"
-    ) -> dict[str, Any]:
-        body = {
-            "data": {
-                "type": typ,
-                "attributes": {"name": name},
-                "relationships": {"product": {"type": "product", "id": product["id"]}},
-            }
-        }
-        return self.call("POST", "/devicegroups", body)["data"]
-
-    def deploy(self, dg: dict[str, Any], device_code: str = "") -> dict[str, Any]:
-        body = {
-            "data": {
-                "type": "deployment",
-                "attributes": {"device_code": device_code, "agent_code": ""},
-                "relationships": {"devicegroup": {"type": dg["type"], "id": dg["id"]}},
-            }
-        }
-        return self.call("POST", "/deployments", body)["data"]
-
-    def device(self, device_id: str) -> dict[str, Any]:
-        return self.get(f"/devices/{device_id}")
-
-    def assign(self, dg: dict[str, Any], *device_ids: str) -> None:
-        body = {"data": [{"type": "device", "id": d} for d in device_ids]}
-        self.call("POST", f"/devicegroups/{dg['id']}/relationships/devices", body)
-
-    def rename(self, device_id: str, name: str) -> None:
-        body = {"data": {"type": "device", "id": device_id, "attributes": {"name": name}}}
-        self.call("PATCH", f"/devices/{device_id}", body)
 
 
 @pytest.fixture
