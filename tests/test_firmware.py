@@ -195,9 +195,7 @@ def test_dut_program_is_clean_and_reached_through_an_alias() -> None:
     assert check_sources("pre-dut", device, agent) == []
     assert check_sources("dut", device.replace("bless(passed", "log(passed"), agent) == []
     unused_alias = device.replace("local bless = server.bless;", "local bless = server.log;")
-    assert summary(check_sources("dut", unused_alias, agent)) == [
-        ("warning", None, "server.bless")
-    ]
+    assert summary(check_sources("dut", unused_alias, agent)) == [("warning", None, "server.bless")]
 
 
 # -- fixture firmware ------------------------------------------------------------------------

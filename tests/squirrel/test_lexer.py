@@ -287,7 +287,7 @@ def test_sample_programs_cover_the_tricky_constructs() -> None:
 
 
 def test_never_raises_and_stays_lossless_on_noise() -> None:
-    alphabet = 'ab1_ 0x9.eE+-*/#@"\'\\\n\r\t<>=:!&|%^~?;,(){}[]é$`'
+    alphabet = "ab1_ 0x9.eE+-*/#@\"'\\\n\r\t<>=:!&|%^~?;,(){}[]é$`"
     corpus = "".join(p.read_text(encoding="utf-8") for p in PROGRAMS)
     rng = random.Random(1234)
     for _ in range(400):
