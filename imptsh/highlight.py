@@ -60,18 +60,12 @@ def _coloured(text: str, lexer: Lexer) -> str:
     from pygments import format as pygments_format
 
     # get_tokens_unprocessed, not get_tokens: the latter rewrites `\r\n`, strips a BOM and
-    # adds a final newline, and the text must stay exactly as given.
+    # adds a final newline, and the text must stay exactly as given. The formatter closes
+    # its codes before every newline, so the line count stays too.
     tokens: Iterable[tuple[Any, str]] = (
         (ttype, value) for _, ttype, value in lexer.get_tokens_unprocessed(text)
     )
-    coloured = pygments_format(tokens, _formatter())
-    lines = coloured.split("\n")
-    wanted = text.count("\n") + 1
-    if len(lines) > wanted:  # a formatter-added final newline
-        lines = lines[: wanted - 1] + ["".join(lines[wanted - 1 :])]
-    if len(lines) != wanted:
-        return text
-    return "\n".join(lines)
+    return pygments_format(tokens, _formatter())
 
 
 def highlight_squirrel(code: str) -> str:

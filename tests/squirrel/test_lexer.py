@@ -115,6 +115,12 @@ def test_three_comment_styles() -> None:
     assert (c.line, c.column, c.offset) == (4, 11, len(source) - 1)
 
 
+def test_code_tokens_leave_out_whitespace_newlines_and_comments() -> None:
+    tokens = tokenize("a # one\n\t/* two */ b // three\n")
+    assert [t.text for t in code_tokens(tokens)] == ["a", "b"]
+    assert [t.offset for t in code_tokens(tokens)] == [0, 19]
+
+
 def test_comment_markers_inside_strings_are_string_text() -> None:
     assert kinds('"// no" "# no" "/* no */"') == [
         ("STRING", '"// no"'),
