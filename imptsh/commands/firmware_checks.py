@@ -101,12 +101,13 @@ def check_before_deploy(
 def check_files(inv: Invocation) -> None:
     """`build check`."""
     args = inv.args
-    if not (args.dg_type or args.dg or inv.project()):
+    given_all = args.device_file and args.agent_file and (args.dg or args.dg_type)
+    project = None if given_all else inv.project()
+    if not (args.dg_type or args.dg or project):
         raise CommandError(
             'No Device Group is specified: use "--dg <DEVICE_GROUP_IDENTIFIER>" or '
             '"--dg-type <device_group_type>", or run the command in a Project directory.'
         )
-    project = inv.project()
     device_file = args.device_file or (project.device_file if project else None)
     agent_file = args.agent_file or (project.agent_file if project else None)
     if not device_file and not agent_file:

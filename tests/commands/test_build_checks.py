@@ -302,3 +302,13 @@ def test_check_exit_codes_in_one_shot_mode(home: Path) -> None:
     )
     assert as_json.returncode == 1
     assert json_docs(as_json.stdout)[0]["Findings"][0]["file"] == "bad.nut"
+
+
+def test_check_with_everything_given_ignores_a_broken_project_file(impt: Any) -> None:
+    Path(".impt.project").write_text("{not json")
+    Path("d.nut").write_text("server.factoryblinkup(ssid, key, pin, mode);")
+    Path("a.nut").write_text("")
+    r = impt("build check --dg-type factory -x d.nut -y a.nut")
+    assert r.status == 0, r.out
+    r = impt("build check --dg-type factory -x d.nut")  # the agent file would come from it
+    assert lines(r.out) == ["Error: Project File is corrupted.", FAILS]
