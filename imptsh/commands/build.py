@@ -30,6 +30,14 @@ from .common import (
     resolve_dg,
     restart_dg,
 )
+from .firmware_checks import (
+    CHECK_HELP,
+    CHECK_OPTIONS,
+    FORCE_DEPLOY,
+    check_before_deploy,
+    check_files,
+    check_options,
+)
 from .registry import new_group
 from .runner import Invocation
 from .spec import EMPTY_OK, FLAG, OPT_BOOL, Option
@@ -207,7 +215,7 @@ def delete(inv: Invocation) -> None:
     "deploy",
     "Creates a build (Deployment) from the specified source files in the specified Device "
     'Group. The build is not run: use "impt build run" or "impt dg restart" for that.' + PROJECT_DG,
-    [DG, DEVICE_FILE, AGENT_FILE, DESCR, ORIGIN, TAG, FLAGGED],
+    [DG, DEVICE_FILE, AGENT_FILE, DESCR, ORIGIN, TAG, FLAGGED, FORCE_DEPLOY],
 )
 def deploy(inv: Invocation) -> None:
     new, _dg, _dg_ident = _deploy(inv)
@@ -224,6 +232,7 @@ def _deploy(inv: Invocation) -> tuple[Resource, Resource, str]:
     device_code = _read_source(inv, device_file, "device")
     agent_code = _read_source(inv, agent_file, "agent")
     dg, dg_ident = resolve_dg(inv, args.dg)
+    check_before_deploy(inv, dg, device_file, device_code, agent_file, agent_code)
     attributes: dict[str, Any] = {"device_code": device_code, "agent_code": agent_code}
     if args.descr is not None:
         attributes["description"] = args.descr
@@ -460,6 +469,7 @@ def list_(inv: Invocation) -> None:
         FLAGGED,
         CONDITIONAL,
         LOG,
+        FORCE_DEPLOY,
     ],
 )
 def run(inv: Invocation) -> None:
@@ -532,3 +542,11 @@ def update(inv: Invocation) -> None:
         inv.cache.put("build", doc["data"])
     inv.cache.invalidate("build")
     inv.out.info(f'Deployment "{ident}" is updated successfully.')
+
+
+# -- check (an imptsh addition) --------------------------------------------------------------
+
+
+@group.command("check", CHECK_HELP, CHECK_OPTIONS, check=check_options)
+def check(inv: Invocation) -> None:
+    check_files(inv)

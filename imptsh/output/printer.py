@@ -36,6 +36,7 @@ class Output:
         self.mode = mode or "default"
         self.stream = stream if stream is not None else sys.stdout
         self.color = color and self.mode in ("default", "debug")
+        self.json_color = color and self.mode == "json"
         self.printed_result = False
 
     @property
@@ -69,7 +70,7 @@ class Output:
 
         self.printed_result = True
         if self.is_json:
-            self.write(format_json(obj))
+            self.write(self._json(format_json(obj)))
             return
         text = format_text(obj, minimal=self.mode == "minimal", color=self.color)
         if text:
@@ -87,7 +88,7 @@ class Output:
 
     def error(self, message: str) -> None:
         if self.is_json:
-            self.write(json.dumps({"Error": message}, indent=2, ensure_ascii=False))
+            self.write(self._json(json.dumps({"Error": message}, indent=2, ensure_ascii=False)))
         else:
             self.write(f"Error: {message}")
 
@@ -95,6 +96,13 @@ class Output:
         if self.is_json and not self.printed_result:
             self.write("{}")
         self.info(SUCCEEDS)
+
+    def _json(self, text: str) -> str:
+        if not self.json_color:
+            return text
+        from ..highlight import highlight_json
+
+        return highlight_json(text)
 
     def failed(self) -> None:
         self.info(FAILS)
