@@ -742,7 +742,7 @@ def test_internal_error_is_json_500_without_traceback(
     def boom(*args: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(client.sim.backend, "list_products", boom)
+    monkeypatch.setattr(client.sim.backend, "visible_owners", boom)
     r = client.get("/products")
     e = error(r, 500)
     assert "secret" not in r.text and "Traceback" not in r.text
