@@ -39,7 +39,7 @@ class Links:
 
 
 def agent_url(links: Links, agent_id: str) -> str:
-    return "https://agent.electricimp.com/" + agent_id
+    return links.root + AGENT_PREFIX + agent_id
 
 
 # ---------------------------------------------------------------------------------------

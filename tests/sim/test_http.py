@@ -256,7 +256,7 @@ def test_devices_and_assignment(client: Client) -> None:
     assert got["relationships"]["devicegroup"] == {"type": DEV, "id": gid}
     assert got["relationships"]["product"]["id"] == pid
     agent = got["attributes"]["agent_id"]
-    assert got["attributes"]["agent_url"] == f"https://agent.electricimp.com/{agent}"
+    assert got["attributes"]["agent_url"] == f"{client.sim.root_url}/_agent/{agent}"
     for ident in (agent, got["attributes"]["mac_address"]):
         assert client.get(f"/devices/{ident}").json()["data"]["id"] == d0["id"]
     unassigned = client.devices("?filter[devicegroup.owner.id]=null")
