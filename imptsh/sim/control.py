@@ -14,7 +14,7 @@ from . import jsonapi
 from .errors import ApiError, bad_request
 from .faults import DEFAULT_COMPILE_ERROR, CompileFault
 from .jsonapi import Links
-from .resources import accounts, devices, logs
+from .resources import accounts, deployments, devices, logs
 from .routing import Route, Router
 from .runner import CodeError
 
@@ -176,6 +176,10 @@ class Control:
         result["pending"] = self.faults.pending()
         return 200, {"meta": result}
 
+    def create_zombie(self, body: Any, links: Links) -> tuple[int, Any]:
+        dep = deployments.create_zombie(self.backend, body)
+        return 201, {"data": self._render("deployment", dep, links)}
+
     def tick(self, body: Any, links: Links) -> tuple[int, Any]:
         self.backend.tick()
         return 200, {"meta": {"tick": True}}
@@ -194,4 +198,5 @@ _ROUTES = [
     Route("POST", "faults", Control.add_faults, auth=False),
     Route("DELETE", "faults", Control.clear_faults, auth=False),
     Route("POST", "tick", Control.tick, auth=False),
+    Route("POST", "zombies", Control.create_zombie, auth=False),
 ]

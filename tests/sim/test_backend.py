@@ -219,42 +219,91 @@ def test_deployment_sha_tags_and_current(b: Backend) -> None:
     assert err(deployments.list_deployments, b, me(b), {"colour": "x"}).status == 400
 
 
-def test_deployment_delete_rules_and_zombies(b: Backend) -> None:
-    p = product(b)["id"]
-    g = dg(b, p)["id"]
+def flag(b: Backend, dep: dict[str, Any], flagged: bool) -> None:
+    body = {"data": {"type": "deployment", "attributes": {"flagged": flagged}}}
+    deployments.update_deployment(b, me(b), dep["id"], body)
+
+
+def set_min(b: Backend, g: str, dep: dict[str, Any]) -> None:
+    devicegroups.set_min_supported(b, me(b), g, {"data": {"type": "deployment", "id": dep["id"]}})
+
+
+def test_first_deployment_becomes_min_supported(b: Backend) -> None:
+    g = dg(b, product(b)["id"])["id"]
+    d1 = deploy(b, g, "1")
+    group = b.t["devicegroup"][g]
+    assert (group["current_deployment"], group["min_supported_deployment"]) == (d1["id"], d1["id"])
+    d2 = deploy(b, g, "2")
+    group = b.t["devicegroup"][g]
+    assert (group["current_deployment"], group["min_supported_deployment"]) == (d2["id"], d1["id"])
+    rels = jsonapi.resource(b, "devicegroup", group, LINKS)["relationships"]
+    assert rels["min_supported_deployment"] == {"type": "deployment", "id": d1["id"]}
+
+
+def test_deployment_delete_rules(b: Backend) -> None:
+    g = dg(b, product(b)["id"])["id"]
     d1, d2, d3 = (deploy(b, g, str(i)) for i in range(3))
     flagged = deploy(b, g, "f", flagged=True)
     e = err(deployments.delete_deployment, b, me(b), flagged["id"])
     assert e.title == "Resource Flagged"
     assert e.detail.startswith("You cannot delete flagged deployments")
-    deployments.update_deployment(
-        b, me(b), flagged["id"], {"data": {"type": "deployment", "attributes": {"flagged": False}}}
-    )
-    # current deployment cannot be deleted; min_supported and newer neither.
-    assert err(deployments.delete_deployment, b, me(b), flagged["id"]).status == 409
-    devicegroups.set_min_supported(b, me(b), g, {"data": {"type": "deployment", "id": d2["id"]}})
+    flag(b, flagged, False)
+    # The current deployment, the min supported one (the first) and newer ones stay.
+    for dep in (flagged, d1, d2):
+        assert err(deployments.delete_deployment, b, me(b), dep["id"]).title == "Deployment In Use"
+    set_min(b, g, d2)
     assert err(deployments.delete_deployment, b, me(b), d2["id"]).status == 409
     assert err(deployments.delete_deployment, b, me(b), d3["id"]).status == 409
     # older than min_supported: ok
     deployments.delete_deployment(b, me(b), d1["id"])
     # setting the same min_supported again is allowed (it is not older)
-    devicegroups.set_min_supported(b, me(b), g, {"data": {"type": "deployment", "id": d2["id"]}})
-    # flagged deployments block group deletion
-    deployments.update_deployment(
-        b, me(b), d3["id"], {"data": {"type": "deployment", "attributes": {"flagged": True}}}
-    )
+    set_min(b, g, d2)
+
+
+def test_deleting_a_group_deletes_its_deployments(b: Backend) -> None:
+    p = product(b)["id"]
+    g = dg(b, p)["id"]
+    other = dg(b, p, "other")["id"]
+    doomed = [deploy(b, g, str(i)) for i in range(3)]
+    kept = deploy(b, other, "kept")
+    flag(b, doomed[1], True)
     e = err(devicegroups.delete_devicegroup, b, me(b), g)
     assert e.title == "Flagged Deployments Exist"
-    deployments.update_deployment(
-        b, me(b), d3["id"], {"data": {"type": "deployment", "attributes": {"flagged": False}}}
-    )
+    assert all(d["id"] in b.t["deployment"] for d in doomed)
+    flag(b, doomed[1], False)
     devicegroups.delete_devicegroup(b, me(b), g)
-    zombies = deployments.list_deployments(b, me(b), {"product.id": p})
-    assert len(zombies) == 3 and all(z["devicegroup"] is None for z in zombies)
-    assert (
-        "devicegroup" not in jsonapi.resource(b, "deployment", zombies[0], LINKS)["relationships"]
+    left = deployments.list_deployments(b, me(b), {"product.id": p})
+    assert [d["id"] for d in left] == [kept["id"]]
+    assert all(err(deployments.get_deployment, b, me(b), d["id"]).status == 404 for d in doomed)
+
+
+def zombie(b: Backend, pid: str, **attrs: Any) -> dict[str, Any]:
+    return deployments.create_zombie(
+        b,
+        {
+            "data": {
+                "type": "deployment",
+                "attributes": {"device_code": "z", "agent_code": "", **attrs},
+                "relationships": {"product": {"type": "product", "id": pid}},
+            }
+        },
     )
-    deployments.delete_deployment(b, me(b), zombies[0]["id"])
+
+
+def test_zombie_deployments(b: Backend) -> None:
+    p = product(b)["id"]
+    z = zombie(b, p, tags=["old"], flagged=True)
+    assert z["devicegroup"] is None and z["product"] == p and z["owner"] == me(b)
+    rendered = jsonapi.resource(b, "deployment", z, LINKS)
+    assert "devicegroup" not in rendered["relationships"]
+    assert rendered["attributes"]["tags"] == ["old"] and rendered["attributes"]["flagged"]
+    assert [d["id"] for d in deployments.list_deployments(b, me(b), {"product.id": p})] == [z["id"]]
+    assert err(deployments.delete_deployment, b, me(b), z["id"]).title == "Resource Flagged"
+    flag(b, z, False)
+    deployments.delete_deployment(b, me(b), z["id"])
+    assert err(zombie, b, "no-such-product").status == 404
+    assert err(zombie, b, p, colour="red").status == 400
+    assert b.t["deployment"] == {}
 
 
 def test_min_supported_must_not_move_back(b: Backend) -> None:

@@ -830,3 +830,27 @@ def test_periodic_device_logs() -> None:
         assert msgs.count("periodic") >= 2 and "never" not in msgs
         others = c.devices()[1]["id"]
         assert c.get(f"/devices/{others}/logs").json()["data"] == []  # runs no code
+
+
+def test_zombie_control_call(client: Client) -> None:
+    pid = client.product()
+    body = {
+        "data": {
+            "type": "deployment",
+            "attributes": {"device_code": "dc", "agent_code": "ac", "description": "old build"},
+            "relationships": {"product": {"type": "product", "id": pid}},
+        }
+    }
+    r = client.control("zombies", body)
+    assert r.status_code == 201, r.text
+    z = r.json()["data"]
+    assert z["type"] == "deployment" and "devicegroup" not in z["relationships"]
+    assert z["attributes"]["sha"] == hashlib.sha256(b"dcac").hexdigest()
+    got = client.get(f"/deployments/{z['id']}").json()["data"]
+    assert got["attributes"]["description"] == "old build"
+    assert got["relationships"]["product"] == {"type": "product", "id": pid}
+    body["data"]["relationships"]["product"]["id"] = "nope"
+    assert client.control("zombies", body).status_code == 404
+    body["data"]["relationships"] = {}
+    assert client.control("zombies", body).status_code == 400
+    assert len(client.get("/deployments").json()["data"]) == 1

@@ -1,12 +1,12 @@
 """Deployments: creation (after the code runner's compile check), flags and tags, the
-delete rules, zombies."""
+delete rules, zombies (deployments without a device group, made by the control plane)."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
-from ..errors import ApiError, bad_request, conflict
+from ..errors import ApiError, bad_request, conflict, not_found
 from ..model import Model, Record, by_creation, txn
 from ..records import (
     DESCRIPTION,
@@ -101,7 +101,8 @@ def _check_compiles(m: Model, device_code: str, agent_code: str) -> None:
 
 def create_deployment(m: Model, account_id: str, body: Any) -> Record:
     """Validate, check that the code compiles (outside the lock: compiling may take a while),
-    then create it as the group's current deployment."""
+    then create it as the group's current deployment (and as its min supported deployment
+    when the group has none yet)."""
     doc = read_new(
         body, "deployment", FIELDS, rels=("devicegroup",), required_rels=("devicegroup",)
     )
@@ -111,28 +112,43 @@ def create_deployment(m: Model, account_id: str, body: Any) -> Record:
     return _insert(m, account_id, doc)
 
 
-def _sha(values: dict[str, Any]) -> str:
-    return hashlib.sha256((values["device_code"] + values["agent_code"]).encode()).hexdigest()
+def _insert_record(
+    m: Model, values: dict[str, Any], product: Record, dg: Record | None, creator: str
+) -> Record:
+    sha = hashlib.sha256((values["device_code"] + values["agent_code"]).encode()).hexdigest()
+    return insert(
+        m,
+        "deployment",
+        {
+            **values,
+            "sha": sha,
+            "devicegroup": dg["id"] if dg else None,
+            "product": product["id"],
+            "owner": product["owner"],
+            "creator": creator,
+            "flagger": creator if values["flagged"] else None,
+        },
+    )
 
 
 @txn
 def _insert(m: Model, account_id: str, doc: Document) -> Record:
     dg = m.get_visible("devicegroup", doc.rels["devicegroup"]["id"], account_id)
-    dep = insert(
-        m,
-        "deployment",
-        {
-            **doc.values,
-            "sha": _sha(doc.values),
-            "devicegroup": dg["id"],
-            "product": dg["product"],
-            "owner": dg["owner"],
-            "creator": account_id,
-            "flagger": account_id if doc.values["flagged"] else None,
-        },
-    )
-    m.update("devicegroup", dg, current_deployment=dep["id"])
+    dep = _insert_record(m, doc.values, m.t["product"][dg["product"]], dg, account_id)
+    minimum = dg.get("min_supported_deployment") or dep["id"]
+    m.update("devicegroup", dg, current_deployment=dep["id"], min_supported_deployment=minimum)
     return dep
+
+
+@txn
+def create_zombie(m: Model, body: Any) -> Record:
+    """Control plane: a deployment of a product without a device group, as deployments of
+    groups deleted before 2024 are (deleting a group now deletes its deployments)."""
+    doc = read_new(body, "deployment", FIELDS, rels=("product",), required_rels=("product",))
+    product = m.t["product"].get(doc.rels["product"]["id"])
+    if product is None:
+        raise not_found("product")
+    return _insert_record(m, doc.values, product, None, product["owner"])
 
 
 @txn
@@ -172,11 +188,6 @@ def delete_deployment(m: Model, account_id: str, ident: str) -> None:
                 code="CX011",
             )
     m.delete("deployment", rec["id"])
-
-
-def detach(m: Model, dep: Record) -> None:
-    """The deployment loses its device group (it becomes a zombie)."""
-    m.update("deployment", dep, devicegroup=None)
 
 
 ROUTES = collection_routes(

@@ -32,7 +32,7 @@ from ..records import (
     text,
 )
 from ..routing import BODY, Route, collection_routes
-from . import deployments, devices
+from . import devices
 
 TARGETS = ("production_target", "dut_target")
 _REGION = text(64, min_len=1, null=True)
@@ -195,7 +195,7 @@ def delete_devicegroup(m: Model, account_id: str, ident: str) -> None:
                 code="CX002",
             )
     for p in deps:
-        deployments.detach(m, p)  # zombie deployments survive
+        m.delete("deployment", p["id"])
     for w in list(m.t["webhook"].values()):
         if w.get("devicegroup") == gid:
             m.delete("webhook", w["id"])
