@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
 from typing import Any
@@ -10,8 +11,8 @@ import pytest
 
 from imptsh.sim import jsonapi, runner
 from imptsh.sim.backend import Backend
-from imptsh.sim.errors import ApiError
-from imptsh.sim.model import DEV, DUT, FF, PRE_DUT, PRE_FF, PRE_PROD, PROD
+from imptsh.sim.errors import ApiError, conflict
+from imptsh.sim.model import DEV, DUT, FF, PRE_DUT, PRE_FF, PRE_PROD, PROD, txn
 from imptsh.sim.resources import accounts, deployments, devicegroups, devices, logs, products
 from imptsh.sim.streams import format_events
 
@@ -545,3 +546,44 @@ def test_persistence_across_instances(tmp_path) -> None:
         assert len(devices.list_devices(b2, acct, {})) == 3  # not re-seeded
     finally:
         b2.close()
+
+
+def state(b: Backend) -> tuple[Any, ...]:
+    """Everything a request can change: records, counters, device histories."""
+    histories = {d: [(e["type"], e["msg"]) for e in lines] for d, lines in b.logs.items()}
+    return copy.deepcopy(b.t), dict(b.meta), histories, dict(b.log_seq)
+
+
+def test_a_rejected_request_changes_nothing_in_memory_or_on_disk(tmp_path) -> None:
+    path = str(tmp_path / "sim.db")
+    b = Backend(path)
+    acct = me(b)
+    p = product(b, "Before")
+    g = dg(b, p["id"])["id"]
+    first = deploy(b, g, 'server.log("one");')
+    dev = dev_ids(b)[0]
+    devicegroups.assign_devices(b, acct, g, {"data": [{"id": dev}]})
+    before = state(b)
+
+    @txn
+    def change_then_refuse(m: Backend) -> None:
+        """One request that changes a good deal before it is refused."""
+        rename = {"data": {"type": "product", "attributes": {"name": "After"}}}
+        products.update_product(m, acct, p["id"], rename)
+        product(m, "New")
+        deploy(m, g, 'server.log("two");')  # a new current deployment
+        devicegroups.restart_devicegroup(m, acct, g)  # status lines, the device switches
+        logs.inject_logs(m, dev, {"lines": ["injected"]})
+        devicegroups.unassign_devices(m, acct, g, {"data": [{"id": dev}]})
+        devices.delete_device(m, acct, dev_ids(m)[1])
+        raise conflict("Refused", "Refused after changing state.")
+
+    assert err(change_then_refuse, b).title == "Refused"
+    assert state(b) == before
+    assert b.t["devicegroup"][g]["current_deployment"] == first["id"]
+    b.close()
+    reopened = Backend(path)
+    try:
+        assert state(reopened) == before
+    finally:
+        reopened.close()

@@ -626,11 +626,41 @@ def test_control_reset(client: Client) -> None:
     assert c2.get("/products").json()["data"] == []
 
 
-def test_control_refuses_non_loopback() -> None:
-    from imptsh.sim.control import is_loopback
+def _non_loopback_address() -> str:
+    """An IPv4 address of this machine that is not loopback (skips the test without one)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # picks the outgoing address; UDP sends nothing
+            addr = s.getsockname()[0]
+        except OSError:
+            addr = "127.0.0.1"
+    if addr.startswith("127.") or addr == "0.0.0.0":
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    return addr
 
-    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("::ffff:127.0.0.1")
-    assert not is_loopback("10.0.0.1") and not is_loopback("192.168.1.2")
+
+def test_server_binds_loopback_by_default(client: Client) -> None:
+    addr = _non_loopback_address()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((addr, client.sim.port), timeout=5).close()
+    assert requests.get(f"{client.sim.root_url}/v5/products", timeout=5).status_code == 401
+
+
+def test_control_plane_refuses_non_loopback_clients() -> None:
+    addr = _non_loopback_address()
+    with start(host="0.0.0.0", port=0, log_interval=0) as sim:
+        c = Client(sim)
+        pid = c.product("Kept")
+        remote = f"http://{addr}:{sim.port}"
+        for path in ("reset", "devices", "faults"):
+            r = requests.post(f"{remote}/_sim/{path}", json={"count": 1}, timeout=5)
+            e = error(r, 403)
+            assert (e["code"], e["detail"]) == ("PX200", "The control plane is loopback-only.")
+        # The API itself is served to other hosts, and nothing was reset or seeded.
+        r = requests.get(f"{remote}/v5/products/{pid}", headers=c.s.headers, timeout=5)
+        assert r.status_code == 200 and r.json()["data"]["attributes"]["name"] == "Kept"
+        assert len(c.devices()) == 3
+        assert c.control("devices", {"count": 1}).status_code == 201  # loopback: served
 
 
 def test_keep_alive_connection_reused(client: Client) -> None:
