@@ -83,7 +83,10 @@ def txn(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 class RunnerCalls:
     """Runs the runner calls of committed transactions outside the model lock, in the order
-    the transactions committed (a ticket is drawn under the lock, at commit)."""
+    the transactions committed (a ticket is drawn under the lock, at commit).
+
+    Runner callbacks may be called from inside these calls; but a runner must not make one
+    of them wait for a transaction that itself calls the runner (that one waits its turn)."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()

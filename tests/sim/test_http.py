@@ -332,6 +332,10 @@ def test_compile_error_fault(client: Client) -> None:
     assert (e["code"], e["title"], e["meta"]) == ("CX005", "Compilation Error", meta)
     assert client.get("/deployments").json()["data"] == []
     client.deploy(gid, "", "x")  # only one compile error was queued
+    for bad in ({"meta": [{"file": "device_code"}]}, {"meta": []}, {"detail": 5}, "yes"):
+        assert client.control("faults", {"compile_error": bad}).status_code == 400, bad
+    assert requests.get(client.sim.root_url + "/_sim/faults").json()["meta"]["compile_error"] == []
+    client.deploy(gid, "", "y")
 
 
 def test_webhooks(client: Client) -> None:

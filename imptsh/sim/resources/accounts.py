@@ -310,7 +310,7 @@ ROUTES = [
     Route("POST", "auth/token", exchange, (BODY,), auth=False),
     Route("GET", "accounts", list_accounts, (FILTERS,), "account", many=True),
     Route("GET", "accounts/*", get_account, (), "account"),
-    Route("GET", "accounts/me/refresh_tokens", list_refresh_tokens, (), "refresh_token", True),
+    Route("GET", "accounts/me/refresh_tokens", list_refresh_tokens, (), "refresh_token", many=True),
     Route("DELETE", "accounts/me/refresh_tokens/*", delete_refresh_token),
     Route("GET", "accounts/me/login_keys", list_login_keys, (), "login_key", many=True),
     Route(
