@@ -376,8 +376,8 @@ def create(inv: Invocation) -> None:
 
 @group.command(
     "delete",
-    "Deletes the specified Device Group. With --force also unassigns its Devices and unflags "
-    "its flagged Deployments first." + PROJECT_DEFAULT,
+    "Deletes the specified Device Group and all of the related builds. With --force also "
+    "unassigns its Devices and unflags its flagged Deployments first." + PROJECT_DEFAULT,
     [
         DG_OPT,
         replace(

@@ -1,98 +1,31 @@
-"""The ``/_sim/`` control plane: reset, seeding, log injection, online/offline, faults.
+"""The ``/_sim/`` control plane: reset, seeding, log injection, connectivity, device clocks,
+zombie deployments and fault injection.
 
-No token is needed, but only loopback clients are served (403 otherwise). Fault injection
-affects the next N requests to the API (``/v5``), never ``/_sim/`` requests.
+No token is needed, but only loopback clients are served (403 otherwise, see the HTTP layer).
+Each handler takes ``(control, body, links, *captured segments)`` and returns
+``(status, JSON document)``.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any
 
+from . import jsonapi
 from .errors import ApiError, bad_request
+from .faults import DEFAULT_COMPILE_ERROR, CompileFault
+from .jsonapi import Links
+from .resources import accounts, deployments, devices, logs
+from .routing import Route, Router
+from .runner import CodeError
 
 if TYPE_CHECKING:
     from .backend import Backend
 
+MAX_CLOCK_SECONDS = 366 * 24 * 3600.0
+
 
 def is_loopback(host: str) -> bool:
     return host == "::1" or host.startswith("127.") or host.startswith("::ffff:127.")
-
-
-class Faults:
-    """Queued faults, consumed by API requests."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._latency: list[dict[str, Any]] = []
-        self._status: list[dict[str, Any]] = []
-
-    def clear(self) -> None:
-        with self._lock:
-            self._latency.clear()
-            self._status.clear()
-
-    def add_latency(self, ms: float, count: int) -> None:
-        with self._lock:
-            self._latency.append({"seconds": ms / 1000.0, "count": count})
-
-    def add_status(self, status: int, count: int, retry_after: int | None) -> None:
-        with self._lock:
-            self._status.append({"status": status, "count": count, "retry_after": retry_after})
-
-    def take(self) -> tuple[float, dict[str, Any] | None]:
-        """Consume the faults for one API request: (extra latency seconds, status fault)."""
-        if not self._latency and not self._status:
-            return 0.0, None
-        with self._lock:
-            delay = 0.0
-            if self._latency:
-                f = self._latency[0]
-                delay = f["seconds"]
-                f["count"] -= 1
-                if f["count"] <= 0:
-                    self._latency.pop(0)
-            status = None
-            if self._status:
-                f = self._status[0]
-                status = dict(f)
-                f["count"] -= 1
-                if f["count"] <= 0:
-                    self._status.pop(0)
-            return delay, status
-
-    def pending(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                "latency": [dict(f) for f in self._latency],
-                "status": [dict(f) for f in self._status],
-            }
-
-
-def fault_error(fault: dict[str, Any]) -> ApiError:
-    status = fault["status"]
-    headers: dict[str, str] = {}
-    if status == 429:
-        retry = fault.get("retry_after") or 1
-        headers = {"Retry-After": str(retry), "x-ratelimit-reset": str(retry)}
-        return ApiError(
-            429, "RX001", "Too Many Requests", "Rate limit exceeded; retry later.", headers=headers
-        )
-    if fault.get("retry_after"):
-        headers["Retry-After"] = str(fault["retry_after"])
-    titles = {
-        500: "Internal Server Error",
-        502: "Bad Gateway",
-        503: "Service Unavailable",
-        504: "Gateway Timeout",
-    }
-    return ApiError(
-        status,
-        "XX001",
-        titles.get(status, "Injected Fault"),
-        "The simulator injected this error.",
-        headers=headers,
-    )
 
 
 def _int(body: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
@@ -102,51 +35,121 @@ def _int(body: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
+def _number(body: dict[str, Any], key: str, lo: float, hi: float) -> float:
+    value = body.get(key)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not lo <= value <= hi:
+        raise bad_request(f"'{key}' must be a number between {lo:g} and {hi:g}.", f"/{key}")
+    return float(value)
+
+
+def _compile_fault(spec: Any) -> CompileFault:
+    """A ``compile_error`` fault member: true, or ``{"detail": ..., "meta": [...]}``."""
+    if spec is True:
+        return CompileFault(None, (DEFAULT_COMPILE_ERROR,))
+    if not isinstance(spec, dict):
+        raise bad_request("'compile_error' must be an object or true.", "/compile_error")
+    detail = spec.get("detail")
+    if detail is not None and not isinstance(detail, str):
+        raise bad_request("'compile_error.detail' must be a string.", "/compile_error/detail")
+    meta = spec.get("meta")
+    if meta is None:
+        return CompileFault(detail, (DEFAULT_COMPILE_ERROR,))
+    if not isinstance(meta, list) or not meta:
+        raise bad_request("'compile_error.meta' must be a non-empty array.", "/compile_error/meta")
+    problems = []
+    for i, item in enumerate(meta):
+        pointer = f"/compile_error/meta/{i}"
+        if not isinstance(item, dict):
+            raise bad_request(f"compile_error.meta[{i}] must be an object.", pointer)
+        try:
+            problem = CodeError(**item)
+        except TypeError:
+            raise bad_request(
+                f"compile_error.meta[{i}] must have 'file', 'row', 'column', 'text' and "
+                "optionally 'type'.",
+                pointer,
+            ) from None
+        if not (
+            isinstance(problem.file, str)
+            and isinstance(problem.text, str)
+            and isinstance(problem.type, str)
+            and all(
+                isinstance(n, int) and not isinstance(n, bool)
+                for n in (problem.row, problem.column)
+            )
+        ):
+            raise bad_request(
+                f"compile_error.meta[{i}]: 'row' and 'column' must be integers, the others "
+                "strings.",
+                pointer,
+            )
+        problems.append(problem)
+    return CompileFault(detail, tuple(problems))
+
+
 class Control:
-    """Handlers for ``/_sim/...``; each returns (status, JSON document or None)."""
+    """Handlers for ``/_sim/...``."""
 
-    def __init__(self, backend: Backend, faults: Faults, render: Any) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self.faults = faults
-        self.render = render  # (kind, record) -> JSON:API resource with links
+        self.faults = backend.faults
+        self._router = Router(_ROUTES)
 
-    def handle(self, method: str, segs: list[str], body: Any) -> tuple[int, Any]:
-        b = self.backend
-        if method == "POST" and segs == ["reset"]:
-            b.reset()
-            self.faults.clear()
-            return 200, {"meta": {"reset": True}}
-        if segs == ["devices"] and method == "POST":
-            devs = b.seed_devices(body)
-            return 201, {"data": [self.render("device", d) for d in devs]}
-        if len(segs) == 3 and segs[0] == "devices" and method == "POST":
-            ident, action = segs[1], segs[2]
-            if action == "logs":
-                n = b.inject_logs(ident, body)
-                return 200, {"meta": {"lines": n}}
-            if action in ("online", "offline"):
-                dev = b.set_online(ident, action == "online")
-                return 200, {"data": self.render("device", dev)}
-        if segs == ["accounts"] and method == "POST":
-            acct = b.seed_account(body)
-            return 201, {"data": self.render("account", acct)}
-        if segs == ["collaborators"] and method == "POST":
-            acct = b.add_collaborator(body)
-            return 200, {"data": self.render("account", acct)}
-        if segs == ["faults"]:
-            if method == "POST":
-                return 200, self._faults(body)
-            if method == "DELETE":
-                self.faults.clear()
-                return 200, {"meta": self.faults.pending()}
-            if method == "GET":
-                return 200, {"meta": self.faults.pending()}
-        if segs == ["tick"] and method == "POST":
-            b.tick()
-            return 200, {"meta": {"tick": True}}
-        raise ApiError(404, "NF002", "Not Found", "Unknown control-plane endpoint.")
+    def handle(self, method: str, segs: list[str], body: Any, links: Links) -> tuple[int, Any]:
+        try:
+            route, caps = self._router.match(method, segs)
+        except ApiError:
+            raise ApiError(404, "NF002", "Not Found", "Unknown control-plane endpoint.") from None
+        return route.handler(self, body, links, *caps)
 
-    def _faults(self, body: Any) -> dict[str, Any]:
+    def _render(self, kind: str, rec: Any, links: Links) -> dict[str, Any]:
+        return jsonapi.resource(self.backend, kind, rec, links)
+
+    # -------------------------------------------------------------- handlers
+    def reset(self, body: Any, links: Links) -> tuple[int, Any]:
+        self.backend.reset()
+        return 200, {"meta": {"reset": True}}
+
+    def seed_devices(self, body: Any, links: Links) -> tuple[int, Any]:
+        devs = devices.seed_devices(self.backend, body)
+        return 201, {"data": [self._render("device", d, links) for d in devs]}
+
+    def inject_logs(self, body: Any, links: Links, device: str) -> tuple[int, Any]:
+        return 200, {"meta": {"lines": logs.inject_logs(self.backend, device, body)}}
+
+    def online(self, body: Any, links: Links, device: str) -> tuple[int, Any]:
+        return self._connect(links, device, True)
+
+    def offline(self, body: Any, links: Links, device: str) -> tuple[int, Any]:
+        return self._connect(links, device, False)
+
+    def _connect(self, links: Links, device: str, online: bool) -> tuple[int, Any]:
+        dev = devices.set_online(self.backend, device, online)
+        return 200, {"data": self._render("device", dev, links)}
+
+    def clock(self, body: Any, links: Links, device: str) -> tuple[int, Any]:
+        if not isinstance(body, dict) or set(body) != {"seconds"}:
+            raise bad_request('The request body must be {"seconds": N}.', "/seconds")
+        seconds = _number(body, "seconds", 0, MAX_CLOCK_SECONDS)
+        dev = devices.advance_clock(self.backend, device, seconds)
+        return 200, {"meta": {"device_id": dev["id"], "seconds": seconds}}
+
+    def seed_account(self, body: Any, links: Links) -> tuple[int, Any]:
+        acct = accounts.seed_account(self.backend, body)
+        return 201, {"data": self._render("account", acct, links)}
+
+    def add_collaborator(self, body: Any, links: Links) -> tuple[int, Any]:
+        acct = accounts.add_collaborator(self.backend, body)
+        return 200, {"data": self._render("account", acct, links)}
+
+    def show_faults(self, body: Any, links: Links) -> tuple[int, Any]:
+        return 200, {"meta": self.faults.pending()}
+
+    def clear_faults(self, body: Any, links: Links) -> tuple[int, Any]:
+        self.faults.clear()
+        return 200, {"meta": self.faults.pending()}
+
+    def add_faults(self, body: Any, links: Links) -> tuple[int, Any]:
         if not isinstance(body, dict) or not body:
             raise bad_request("The request body must be a non-empty JSON object.")
         known = ("latency_ms", "count", "status", "retry_after", "drop_streams", "compile_error")
@@ -154,29 +157,46 @@ class Control:
             if key not in known:
                 raise bad_request(f"Unknown fault member '{key}'.", f"/{key}")
         count = _int(body, "count", 1, 1, 1_000_000)
-        result: dict[str, Any] = {}
-        if "latency_ms" in body:
-            ms = body["latency_ms"]
-            if not isinstance(ms, int | float) or isinstance(ms, bool) or not 0 <= ms <= 60_000:
-                raise bad_request(
-                    "'latency_ms' must be a number between 0 and 60000.", "/latency_ms"
-                )
-        if "status" in body:
-            status = _int(body, "status", 503, 400, 599)
-            retry = None
-            if "retry_after" in body:
-                retry = _int(body, "retry_after", 1, 0, 3600)
-        if "compile_error" in body and not isinstance(body["compile_error"], dict | bool):
-            raise bad_request("'compile_error' must be an object or true.", "/compile_error")
+        latency = _number(body, "latency_ms", 0, 60_000) if "latency_ms" in body else None
+        status = _int(body, "status", 503, 400, 599) if "status" in body else None
+        retry = _int(body, "retry_after", 1, 0, 3600) if "retry_after" in body else None
+        compile_fault = None
+        if body.get("compile_error") is not None and body["compile_error"] is not False:
+            compile_fault = _compile_fault(body["compile_error"])
         # All checks passed: apply.
-        if "latency_ms" in body:
-            self.faults.add_latency(float(body["latency_ms"]), count)
-        if "status" in body:
+        result: dict[str, Any] = {}
+        if latency is not None:
+            self.faults.add_latency(latency, count)
+        if status is not None:
             self.faults.add_status(status, count, retry)
         if body.get("drop_streams"):
-            result["dropped_streams"] = self.backend.drop_streams()
-        if body.get("compile_error"):
-            spec = body["compile_error"] if isinstance(body["compile_error"], dict) else {}
-            self.backend.add_compile_error(spec, count)
+            result["dropped_streams"] = logs.drop_streams(self.backend)
+        if compile_fault is not None:
+            self.faults.add_compile_error(compile_fault, count)
         result["pending"] = self.faults.pending()
-        return {"meta": result}
+        return 200, {"meta": result}
+
+    def create_zombie(self, body: Any, links: Links) -> tuple[int, Any]:
+        dep = deployments.create_zombie(self.backend, body)
+        return 201, {"data": self._render("deployment", dep, links)}
+
+    def tick(self, body: Any, links: Links) -> tuple[int, Any]:
+        self.backend.tick()
+        return 200, {"meta": {"tick": True}}
+
+
+_ROUTES = [
+    Route("POST", "reset", Control.reset, auth=False),
+    Route("POST", "devices", Control.seed_devices, auth=False),
+    Route("POST", "devices/*/logs", Control.inject_logs, auth=False),
+    Route("POST", "devices/*/online", Control.online, auth=False),
+    Route("POST", "devices/*/offline", Control.offline, auth=False),
+    Route("POST", "devices/*/clock", Control.clock, auth=False),
+    Route("POST", "accounts", Control.seed_account, auth=False),
+    Route("POST", "collaborators", Control.add_collaborator, auth=False),
+    Route("GET", "faults", Control.show_faults, auth=False),
+    Route("POST", "faults", Control.add_faults, auth=False),
+    Route("DELETE", "faults", Control.clear_faults, auth=False),
+    Route("POST", "tick", Control.tick, auth=False),
+    Route("POST", "zombies", Control.create_zombie, auth=False),
+]

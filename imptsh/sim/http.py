@@ -1,7 +1,8 @@
 """Thin HTTP layer: routing, JSON:API envelopes, pagination links, SSE, rate-limit headers.
 
-All rules live in :mod:`imptsh.sim.backend`; this module only translates HTTP to backend
-calls and backend results/errors to HTTP.
+All rules live in the resource modules (:mod:`imptsh.sim.resources`); this module only
+translates HTTP to their calls (through the route tables) and their results and errors to
+HTTP. It also serves the control plane (``/_sim/``) and agent URLs (``/_agent/``).
 """
 
 from __future__ import annotations
@@ -15,30 +16,25 @@ import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qsl, unquote
 
+from . import jsonapi
 from .backend import Backend
-from .control import Control, Faults, fault_error, is_loopback
+from .control import Control, is_loopback
 from .errors import ApiError, bad_request
+from .faults import fault_error
+from .jsonapi import Links
+from .resources import ROUTES, accounts, devices, logs
+from .routing import BODY, FILTERS, Route, Router
 from .streams import format_events
 
 API_PREFIX = "/v5"
+CONTROL_PREFIX = "/_sim"
+AGENT_PREFIX = jsonapi.AGENT_PREFIX.rstrip("/")
 MAX_BODY = 1024 * 1024
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 KEEPALIVE_SECONDS = 15.0
 JSONAPI = "application/vnd.api+json"
-
-_PATHS = {
-    "account": "/accounts/",
-    "login_key": "/accounts/me/login_keys/",
-    "refresh_token": "/accounts/me/refresh_tokens/",
-    "product": "/products/",
-    "devicegroup": "/devicegroups/",
-    "device": "/devices/",
-    "deployment": "/deployments/",
-    "webhook": "/webhooks/",
-}
+_HOP_HEADERS = {"content-length", "connection", "transfer-encoding"}
 
 
 def _reason(status: int) -> str:
@@ -72,9 +68,9 @@ class RateWindow:
 
 
 class Request:
-    """Per-request context handed to route handlers."""
+    """Per-request context: who asks, what they sent, where they reached the simulator."""
 
-    __slots__ = ("account", "body", "query", "filters", "headers", "base", "path")
+    __slots__ = ("account", "body", "query", "filters", "headers", "links", "path")
 
     def __init__(self) -> None:
         self.account = ""
@@ -82,23 +78,30 @@ class Request:
         self.query: dict[str, str] = {}
         self.filters: dict[str, str] = {}
         self.headers: Any = None
-        self.base = ""
+        self.links = Links("", "")
         self.path = ""
+
+    def input(self, name: str) -> Any:
+        if name == BODY:
+            return self.body
+        if name == FILTERS:
+            return self.filters
+        return self.headers.get(name)
 
 
 class App:
-    """Everything the handler threads share: backend, control plane, faults, config."""
+    """Everything the handler threads share: backend, routes, control plane, configuration."""
 
     def __init__(self, backend: Backend, *, rate_limit: int = 0) -> None:
         self.backend = backend
-        self.faults = Faults()
+        self.faults = backend.faults
         self.rate = RateWindow(rate_limit or 40, rate_limit > 0)
-        self.control = Control(backend, self.faults, self._render_plain)
-        self.default_base = ""
+        self.control = Control(backend)
+        self.router = Router(ROUTES)
+        self.default_links = Links("", "")
         self.stopping = threading.Event()
         self._sse_cond = threading.Condition()
         self._sse_active = 0
-        self._routes = self._build_routes()
 
     def stream_started(self) -> None:
         with self._sse_cond:
@@ -114,246 +117,25 @@ class App:
         with self._sse_cond:
             return self._sse_cond.wait_for(lambda: self._sse_active == 0, timeout)
 
-    # -------------------------------------------------------------- rendering helpers
-    def _render_plain(self, kind: str, rec: dict[str, Any]) -> dict[str, Any]:
-        return self.resource(kind, rec, self.default_base)
-
-    def resource(self, kind: str, rec: dict[str, Any], base: str) -> dict[str, Any]:
-        res = self.backend.render(kind, rec)
-        res["links"] = {"self": base + _PATHS[kind] + quote(res["id"], safe="")}
-        return res
-
-    def single(self, kind: str, rec: dict[str, Any], req: Request) -> dict[str, Any]:
-        return {"data": self.resource(kind, rec, req.base)}
-
-    def collection(self, items: list[Any], req: Request, kind: str | None = None) -> dict[str, Any]:
-        number, size = _page_params(req.query)
-        start = (number - 1) * size
-        page = items[start : start + size]
-        if kind is not None:
-            data = [self.resource(kind, rec, req.base) for rec in page]
-        else:
-            data = page
-        others = [(k, v) for k, v in req.query.items() if k not in ("page[number]", "page[size]")]
-
-        def link(n: int) -> str:
-            pairs = [*others, ("page[number]", str(n)), ("page[size]", str(size))]
-            qs = "&".join(f"{quote(k, safe='[].')}={quote(v, safe='')}" for k, v in pairs)
-            return f"{req.base}{req.path}?{qs}"
-
-        links = {"self": link(number), "first": link(1)}
-        if start + size < len(items):
-            links["next"] = link(number + 1)
-        if number > 1:
-            links["prev"] = link(number - 1)
-        return {"data": data, "links": links}
-
-    # -------------------------------------------------------------- routes
-    def _build_routes(self) -> list[tuple[str, tuple[str, ...], Any, bool]]:
-        b = self.backend
-        R: list[tuple[str, tuple[str, ...], Any, bool]] = []
-
-        def add(method: str, pattern: str, fn: Any, auth: bool = True) -> None:
-            R.append((method, tuple(pattern.strip("/").split("/")), fn, auth))
-
-        def add_resource(collection: str, kind: str, *, creatable: bool = True) -> None:
-            """The standard routes of a collection: list, create, get, update, delete.
-            Backend methods are looked up per request, like the explicit routes."""
-
-            def op(name: str) -> Any:
-                plural = "s" if name == "list" else ""
-                return lambda *args: getattr(b, f"{name}_{kind}{plural}")(*args)
-
-            item = f"{collection}/*"
-            add(
-                "GET",
-                collection,
-                lambda r: (200, self.collection(op("list")(r.account, r.filters), r, kind)),
+    def call(self, route: Route, caps: list[str], req: Request) -> tuple[int, Any]:
+        """Call a route's handler and turn its result into (status, JSON document or None)."""
+        m = self.backend
+        args: list[Any] = [m]
+        if route.auth:
+            args.append(req.account)
+        args += caps
+        args += [req.input(name) for name in route.inputs]
+        result = route.handler(*args)
+        if route.many:
+            doc = jsonapi.collection(
+                m, result, route.kind, query=req.query, path=req.path, links=req.links
             )
-            if creatable:
-                add(
-                    "POST",
-                    collection,
-                    lambda r: (201, self.single(kind, op("create")(r.account, r.body), r)),
-                )
-            add("GET", item, lambda r, i: (200, self.single(kind, op("get")(r.account, i), r)))
-            add(
-                "PATCH",
-                item,
-                lambda r, i: (200, self.single(kind, op("update")(r.account, i, r.body), r)),
-            )
-            add("DELETE", item, lambda r, i: (204, op("delete")(r.account, i)))
-
-        # auth
-        add(
-            "POST",
-            "auth",
-            lambda r: (200, b.login(r.body, r.headers.get("X-Electricimp-OTP-Token"))),
-            False,
-        )
-        add("POST", "auth/token", lambda r: (200, b.exchange(r.body)), False)
-        # accounts
-        add(
-            "GET",
-            "accounts",
-            lambda r: (200, self.collection(b.list_accounts(r.account, r.filters), r, "account")),
-        )
-        add(
-            "GET",
-            "accounts/me/refresh_tokens",
-            lambda r: (200, self.collection(b.list_refresh_tokens(r.account), r, "refresh_token")),
-        )
-        add(
-            "DELETE",
-            "accounts/me/refresh_tokens/*",
-            lambda r, i: (204, b.delete_refresh_token(r.account, i)),
-        )
-        pw = "X-Electricimp-Password"
-        add(
-            "GET",
-            "accounts/me/login_keys",
-            lambda r: (200, self.collection(b.list_login_keys(r.account), r, "login_key")),
-        )
-        add(
-            "POST",
-            "accounts/me/login_keys",
-            lambda r: (
-                201,
-                self.single(
-                    "login_key", b.create_login_key(r.account, r.body, r.headers.get(pw)), r
-                ),
-            ),
-        )
-        add(
-            "GET",
-            "accounts/me/login_keys/*",
-            lambda r, i: (200, self.single("login_key", b.get_login_key(r.account, i), r)),
-        )
-        add(
-            "PATCH",
-            "accounts/me/login_keys/*",
-            lambda r, i: (
-                200,
-                self.single(
-                    "login_key", b.update_login_key(r.account, i, r.body, r.headers.get(pw)), r
-                ),
-            ),
-        )
-        add(
-            "DELETE",
-            "accounts/me/login_keys/*",
-            lambda r, i: (204, b.delete_login_key(r.account, i, r.headers.get(pw))),
-        )
-        add(
-            "GET",
-            "accounts/*",
-            lambda r, i: (200, self.single("account", b.get_account(r.account, i), r)),
-        )
-        # products
-        add_resource("products", "product")
-        # device groups
-        add_resource("devicegroups", "devicegroup")
-        add(
-            "POST",
-            "devicegroups/*/restart",
-            lambda r, i: (204, b.restart_devicegroup(r.account, i, False)),
-        )
-        add(
-            "POST",
-            "devicegroups/*/conditional_restart",
-            lambda r, i: (204, b.restart_devicegroup(r.account, i, True)),
-        )
-        add(
-            "PUT",
-            "devicegroups/*/relationships/min_supported_deployment",
-            lambda r, i: (
-                200,
-                self.single("devicegroup", b.set_min_supported(r.account, i, r.body), r),
-            ),
-        )
-        add(
-            "POST",
-            "devicegroups/*/relationships/devices",
-            lambda r, i: (204, b.assign_devices(r.account, i, r.body)),
-        )
-        add(
-            "DELETE",
-            "devicegroups/*/relationships/devices",
-            lambda r, i: (204, b.unassign_devices(r.account, i, r.body)),
-        )
-        # devices
-        add_resource("devices", "device", creatable=False)
-        add("POST", "devices/*/restart", lambda r, i: (204, b.restart_device(r.account, i, False)))
-        add(
-            "POST",
-            "devices/*/conditional_restart",
-            lambda r, i: (204, b.restart_device(r.account, i, True)),
-        )
-        add(
-            "GET",
-            "devices/*/logs",
-            lambda r, i: (200, self.collection(b.device_logs(r.account, i), r)),
-        )
-        # deployments
-        add_resource("deployments", "deployment")
-        # webhooks
-        add_resource("webhooks", "webhook")
-        # log streams (the SSE GET is handled by the request handler itself)
-        add("POST", "logstream", self._create_stream)
-        add("PUT", "logstream/*/*", lambda r, s, d: (204, b.stream_add(r.account, s, d)))
-        add("DELETE", "logstream/*/*", lambda r, s, d: (204, b.stream_remove(r.account, s, d)))
-        return R
-
-    def _create_stream(self, r: Request) -> tuple[int, Any]:
-        stream = self.backend.create_stream(r.account)
-        return 200, {
-            "data": {
-                "type": "logstream",
-                "id": stream.id,
-                "attributes": {"url": f"{r.base}/logstream/{stream.id}"},
-                "relationships": {"owner": {"type": "account", "id": r.account}},
-            }
-        }
-
-    def match(self, method: str, segs: list[str]) -> tuple[Any, list[str], bool]:
-        """Return (handler, captured segments, needs auth); raise 404/405."""
-        path_known = False
-        for m, pattern, fn, auth in self._routes:
-            if len(pattern) != len(segs):
-                continue
-            caps = []
-            for p, s in zip(pattern, segs, strict=True):
-                if p == "*":
-                    if not s:
-                        break
-                    caps.append(s)
-                elif p != s:
-                    break
-            else:
-                path_known = True
-                if m == method:
-                    return fn, caps, auth
-        if path_known:
-            raise ApiError(405, "VX010", "Method Not Allowed", f"{method} is not allowed here.")
-        raise ApiError(404, "NF002", "Not Found", "The requested resource does not exist.")
-
-
-def _page_params(query: dict[str, str]) -> tuple[int, int]:
-    def parse(key: str, default: int) -> int:
-        raw = query.get(key)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise bad_request(f"'{key}' must be a positive integer.", key) from None
-        if value < 1:
-            raise bad_request(f"'{key}' must be a positive integer.", key)
-        return value
-
-    number = parse("page[number]", 1)
-    size = min(parse("page[size]", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
-    return number, size
+            return route.status, doc
+        if result is None:
+            return 204, None
+        if route.kind is not None:
+            return route.status, jsonapi.single(m, route.kind, result, req.links)
+        return route.status, result
 
 
 def _json_bytes(doc: Any) -> bytes:
@@ -491,14 +273,23 @@ class Handler(BaseHTTPRequestHandler):
                 400, "VX000", "Malformed Request", f"The request body is not valid JSON: {exc}."
             ) from None
 
+    def _links(self, app: App) -> Links:
+        host = self.headers.get("Host")
+        if not host:
+            return app.default_links
+        return Links(f"http://{host}{API_PREFIX}", f"http://{host}")
+
     def _handle(self, method: str) -> None:
         app: App = self.server.app
         headers: dict[str, str] = {}
         try:
             raw_path, _, raw_query = self.path.partition("?")
             raw_path = raw_path.split("#", 1)[0]
-            if raw_path == "/_sim" or raw_path.startswith("/_sim/"):
+            if raw_path == CONTROL_PREFIX or raw_path.startswith(CONTROL_PREFIX + "/"):
                 self._handle_control(app, method, raw_path)
+                return
+            if raw_path.startswith(AGENT_PREFIX + "/"):
+                self._handle_agent(app, method, raw_path, raw_query)
                 return
             if raw_path != API_PREFIX and not raw_path.startswith(API_PREFIX + "/"):
                 self._read_body()
@@ -531,20 +322,18 @@ class Handler(BaseHTTPRequestHandler):
             segs = [unquote(s) for s in raw_path[len(API_PREFIX) :].split("/")[1:]]
             if segs and segs[-1] == "" and len(segs) > 1:
                 segs.pop()
-            host = self.headers.get("Host")
-            base = f"http://{host}{API_PREFIX}" if host else app.default_base
             if method == "GET" and len(segs) == 2 and segs[0] == "logstream":
                 self._stream(app, segs[1], raw_query, headers)
                 return
-            fn, caps, needs_auth = app.match(method, segs)
+            route, caps = app.router.match(method, segs)
             req = Request()
             req.headers = self.headers
-            req.base = base
+            req.links = self._links(app)
             req.path = raw_path[len(API_PREFIX) :]
-            if needs_auth:
+            if route.auth:
                 auth = self.headers.get("Authorization", "")
                 token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
-                req.account = app.backend.authenticate(token)
+                req.account = accounts.authenticate(app.backend, token)
             query: dict[str, str] = {}
             for k, v in parse_qsl(raw_query, keep_blank_values=True):
                 query.setdefault(k, v)
@@ -553,7 +342,7 @@ class Handler(BaseHTTPRequestHandler):
                 k[7:-1]: v for k, v in query.items() if k.startswith("filter[") and k.endswith("]")
             }
             req.body = self._parse_json(raw)
-            status, doc = fn(req, *caps)
+            status, doc = app.call(route, caps, req)
             if status == 204 or doc is None:
                 self._send(204, b"", None, headers)
             else:
@@ -577,23 +366,30 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(403, "PX200", "Forbidden", "The control plane is loopback-only.")
         raw = self._read_body()
         body = self._parse_json(raw)
-        segs = (
-            [unquote(s) for s in raw_path[len("/_sim/") :].split("/")]
-            if raw_path != "/_sim"
-            else []
-        )
-        segs = [s for s in segs if s != ""]
-        status, doc = app.control.handle(method, segs, body)
+        rest = raw_path[len(CONTROL_PREFIX) :]
+        segs = [unquote(s) for s in rest.split("/") if s != ""]
+        status, doc = app.control.handle(method, segs, body, self._links(app))
         headers = {"x-ratelimit-limit": str(app.rate.limit)}
         headers.update({"x-ratelimit-remaining": str(app.rate.limit), "x-ratelimit-reset": "1"})
         self._send(status, _json_bytes(doc), JSONAPI, headers)
+
+    def _handle_agent(self, app: App, method: str, raw_path: str, raw_query: str) -> None:
+        """``/_agent/<agent_id>[/<path>]``: the device's agent answers (through the runner)."""
+        agent_id, slash, rest = raw_path[len(AGENT_PREFIX) + 1 :].partition("/")
+        body = self._read_body()
+        request_headers = {k: v for k, v in self.headers.items()}
+        status, headers, answer = devices.agent_request(
+            app.backend, unquote(agent_id), method, slash + rest, raw_query, request_headers, body
+        )
+        out = {k: v for k, v in headers.items() if k.lower() not in _HOP_HEADERS}
+        self._send(status, answer, None, out)
 
     def _stream(self, app: App, stream_id: str, raw_query: str, headers: dict[str, str]) -> None:
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
         fmt = query.get("format", "text") or "text"
         if fmt not in ("text", "json"):
             raise bad_request("'format' must be 'text' or 'json'.", "format")
-        stream = app.backend.get_stream(stream_id)
+        stream = logs.get_stream(app.backend, stream_id)
         generation = stream.attach()
         self.close_connection = True
         head = [

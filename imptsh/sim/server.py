@@ -6,15 +6,30 @@ import argparse
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from .backend import Backend
-from .devices import DeviceEmitter
 from .http import API_PREFIX, App, SimHTTPServer
+from .jsonapi import Links
+from .resources.logs import close_streams
+from .runner import DEFAULT_PERIOD, CodeRunner, LiteralRunner
+
+RunnerChoice = CodeRunner | Callable[[], CodeRunner] | None
+
+
+def make_runner(runner: RunnerChoice, log_interval: float) -> CodeRunner:
+    """The code runner to use: the one given, one made by the factory given, or by default a
+    :class:`LiteralRunner` emitting every ``log_interval`` seconds (0 = only on demand)."""
+    if runner is None:
+        return LiteralRunner(log_interval)
+    if isinstance(runner, type) or not hasattr(runner, "bind"):
+        return runner()  # a class or a factory function
+    return runner
 
 
 class Simulator:
-    """A running simulator: HTTP server thread + device emitter thread + backend."""
+    """A running simulator: HTTP server thread + backend (+ its code runner's threads)."""
 
     def __init__(
         self,
@@ -29,9 +44,17 @@ class Simulator:
         token_ttl: float,
         log_interval: float,
         rate_limit: int = 0,
+        runner: RunnerChoice = None,
     ) -> None:
         self.backend = Backend(
-            db, user=user, password=password, email=email, devices=devices, token_ttl=token_ttl
+            db,
+            user=user,
+            password=password,
+            email=email,
+            devices=devices,
+            token_ttl=token_ttl,
+            runner=make_runner(runner, log_interval),
+            tick_seconds=log_interval if log_interval > 0 else DEFAULT_PERIOD,
         )
         self.app = App(self.backend, rate_limit=rate_limit)
         try:
@@ -44,22 +67,23 @@ class Simulator:
         shown = f"[{host}]" if ":" in host else host
         self.root_url = f"http://{shown}:{self.port}"
         self.base_url = self.root_url + API_PREFIX
-        self.app.default_base = self.base_url
+        self.app.default_links = Links(self.base_url, self.root_url)
         self._serve = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )
-        self._emitter = DeviceEmitter(self.backend.tick, log_interval)
         self._stop_lock = threading.Lock()
         self._stopped = False
         # The listening socket is bound and listening before the thread starts, so the
         # server accepts connections as soon as this constructor returns.
         self._serve.start()
-        self._emitter.start()
+
+    @property
+    def runner(self) -> CodeRunner:
+        return self.backend.runner
 
     def reset(self) -> None:
         """Same effect as ``POST /_sim/reset``."""
         self.backend.reset()
-        self.app.faults.clear()
 
     def stop(self) -> None:
         """Close streams, stop threads, close the database. Idempotent."""
@@ -68,14 +92,12 @@ class Simulator:
                 return
             self._stopped = True
         self.app.stopping.set()
-        self._emitter.stop()
-        self.backend.close_streams()
+        close_streams(self.backend)
         self.app.wait_streams_finished(2.0)  # let writers send "closed" before cutting sockets
         self.httpd.shutdown()
         self.httpd.server_close()
         self.httpd.close_all_connections()
         self._serve.join(timeout=5)
-        self._emitter.join(timeout=5)
         self.backend.close()
 
     def __enter__(self) -> Simulator:
@@ -96,8 +118,13 @@ def start(
     token_ttl: float = 3600,
     log_interval: float = 5.0,
     rate_limit: int = 0,
+    runner: RunnerChoice = None,
 ) -> Simulator:
-    """Start a simulator in background threads; returns once it accepts connections."""
+    """Start a simulator in background threads; returns once it accepts connections.
+
+    ``runner`` runs device and agent code: a :class:`CodeRunner`, a class or zero-argument
+    factory making one, or None for a :class:`LiteralRunner` emitting every ``log_interval``
+    seconds. The simulator owns the runner from then on (it closes it on stop)."""
     return Simulator(
         host=host,
         port=port,
@@ -109,6 +136,7 @@ def start(
         token_ttl=token_ttl,
         log_interval=log_interval,
         rate_limit=rate_limit,
+        runner=runner,
     )
 
 

@@ -49,6 +49,14 @@ def row(key: str, value: str, width: int = 12, indent: int = 2) -> str:
     return f"{' ' * indent}{key}: {' ' * (width - len(key))}{value}"
 
 
+def zombie(sim: Any, product: dict[str, Any], code: str, **attrs: Any) -> dict[str, Any]:
+    """A deployment left without a group (groups deleted before 2024 left theirs behind)."""
+    rels = {"product": {"type": "product", "id": product["id"]}}
+    attributes = {"device_code": code, "agent_code": "", **attrs}
+    body = {"data": {"type": "deployment", "attributes": attributes, "relationships": rels}}
+    return sim_control(sim, "zombies", body)["data"]
+
+
 def created_id(out: str) -> str:
     m = re.search(r'Deployment "([0-9a-f-]{36})" is created successfully\.', out)
     assert m, out
@@ -308,9 +316,29 @@ def test_delete_min_supported_rule(logged_in: Any, api: Api, world: dict) -> Non
     assert len(api.get("/deployments")) == 2
 
 
+def test_delete_of_a_first_build_is_refused_before_any_delete(
+    logged_in: Any, api: Api, world: dict
+) -> None:
+    """A group's first build is its min supported deployment: imptsh refuses to delete it
+    with impt's message, having sent no DELETE (the server would refuse it too)."""
+    r = logged_in("build deploy -g G -t only")
+    build = created_id(r.out)
+    before = requests_made(logged_in)
+    r = logged_in("build delete -b only -q -z debug")
+    assert r.status == 1
+    methods = re.findall(r'"method": "([A-Z]+)"', r.out)
+    assert len(methods) == requests_made(logged_in) - before and set(methods) == {"GET"}
+    assert lines(r.out)[-2:] == [
+        'Error: Impossible to delete Deployment "only". It is the Min supported Deployment or '
+        f'newer for Device Group "{world["g"]["id"]}".',
+        FAILS,
+    ]
+    assert [b["id"] for b in api.get("/deployments")] == [build]
+
+
 def test_delete_confirmation_paths(logged_in: Any, api: Api, world: dict) -> None:
     build = api.deploy(world["g"], "x", tags=["T"])
-    api.deploy(world["g"], "y")  # so `build` is not the current deployment
+    api.set_min(world["g"], api.deploy(world["g"], "y"))  # `build` is older than the minimum
     summary = [
         "The following entities will be deleted:",
         "Deployment: ",
@@ -346,7 +374,7 @@ def test_delete_confirmation_paths(logged_in: Any, api: Api, world: dict) -> Non
 
 def test_delete_flagged_needs_force(logged_in: Any, api: Api, world: dict) -> None:
     build = api.deploy(world["g"], "x", flagged=True)
-    api.deploy(world["g"], "y")
+    api.set_min(world["g"], api.deploy(world["g"], "y"))
     r = logged_in(f"build delete -b {build['id']} -q")
     assert r.status == 1
     assert lines(r.out) == [
@@ -369,18 +397,13 @@ def test_delete_flagged_needs_force(logged_in: Any, api: Api, world: dict) -> No
 # -- cleanup ---------------------------------------------------------------------------------
 
 
-def test_cleanup(logged_in: Any, api: Api, world: dict) -> None:
+def test_cleanup(logged_in: Any, api: Api, sim: Any, world: dict) -> None:
     r = logged_in("build cleanup -q")
     assert lines(r.out) == ["No Deployments are found.", OK]
-    doomed = api.dg(world["p"], "Doomed")
-    z1 = api.deploy(doomed, "1")
-    z2 = api.deploy(doomed, "2")
-    other = api.dg(world["p2"], "Doomed2")
-    z3 = api.deploy(other, "3")
+    z1 = zombie(sim, world["p"], "1")
+    z2 = zombie(sim, world["p"], "2", flagged=True)
+    z3 = zombie(sim, world["p2"], "3")
     live = api.deploy(world["g"], "live")
-    api.delete_dg(doomed)
-    api.delete_dg(other)
-    api.patch_build(z2["id"], flagged=True)
     # --product restricts to that product's zombies; flagged ones stay without --unflag
     r = logged_in("build cleanup -p P", stdin="y\n")
     assert r.status == 0, r.out
@@ -557,18 +580,15 @@ def test_info_of_project_with_vanished_dg(logged_in: Any, api: Api, world: dict)
 
 
 @pytest.fixture
-def builds(api: Api, world: dict) -> dict[str, Any]:
+def builds(api: Api, sim: Any, world: dict) -> dict[str, Any]:
     pd = api.dg(world["p"], "PD", "pre_dut_devicegroup")
-    z = api.dg(world["p"], "Z")
-    b = {
+    return {
         "g1": api.deploy(world["g"], "1", tags=["t1", "t2"]),
         "g2": api.deploy(world["g"], "2", flagged=True),
         "pd": api.deploy(pd, "3", tags=["t1"]),
         "other": api.deploy(world["g2"], "4"),
-        "zombie": api.deploy(z, "5"),
+        "zombie": zombie(sim, world["p"], "5"),
     }
-    api.delete_dg(z)
-    return b
 
 
 def listed(out: str) -> set[str]:
@@ -682,6 +702,21 @@ def test_update(logged_in: Any, api: Api, world: dict) -> None:
     assert f'Deployment "{build["id"]}" is updated successfully.' in r.out
     r = logged_in("build update -b nope -t x")
     assert lines(r.out) == ['Error: Deployment "nope" is not found.', FAILS]
+
+
+def test_update_by_tag_after_the_group_was_recreated(logged_in: Any, api: Api) -> None:
+    """Deleting a Device Group deletes its builds, so a tag used again in a group of the same
+    name identifies one build."""
+    api.product("P")
+    assert logged_in("dg create -n G -p P").status == 0
+    assert logged_in("build deploy -g G -t v1").status == 0
+    assert logged_in("dg delete -g G -q").status == 0
+    assert logged_in("dg create -n G -p P").status == 0
+    new = created_id(logged_in("build deploy -g G -t v1").out)
+    r = logged_in("build update -b v1 -s again")
+    assert lines(r.out) == ['Deployment "v1" is updated successfully.', OK]
+    [build] = api.get("/deployments")
+    assert (build["id"], build["attributes"]["description"]) == (new, "again")
 
 
 def test_help_and_usage(logged_in: Any) -> None:

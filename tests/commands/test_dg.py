@@ -511,14 +511,22 @@ def test_builds_remove_quiet_and_nothing_left(logged_in, api, builds_dg):
     assert len(json.loads(r.out)) == 3
 
 
-def test_builds_remove_without_min_supported(logged_in, api, p1):
+def test_builds_of_a_fresh_group_keep_its_first_build(logged_in, api, p1):
+    """A group's first build is its min supported one: nothing is older, so --remove finds
+    nothing to delete (it once tried the current deployment) and --unflag-old nothing to
+    unflag."""
     dg = api.dg(p1, "D")
-    b1 = api.build(dg)
+    b1 = api.build(dg, flagged=True)
     b2 = api.build(dg, flagged=True)
-    r = logged_in("dg builds -g D -r -q -z debug")
+    b3 = api.build(dg)
+    assert api.get_dg(dg)["relationships"]["min_supported_deployment"]["id"] == b1
+    r = logged_in("dg builds -g D -r -o -q -z debug")
     assert r.status == 0, r.out
-    assert f'Deployment "{b1}" is deleted successfully.' in r.out
-    assert api.find_build(b1) is None and api.find_build(b2) is not None
+    assert 'No "flagged" Deployments are found for Device Group "D".' in r.out
+    assert 'No Deployments that can be deleted are found for Device Group "D".' in r.out
+    assert '"method": "DELETE"' not in r.out and '"method": "PATCH"' not in r.out
+    assert all(api.get_build(b)["attributes"]["flagged"] for b in (b1, b2))
+    assert api.find_build(b3) is not None
 
 
 def test_builds_empty_and_project_default(logged_in, api, p1):
@@ -934,13 +942,14 @@ def test_update_attributes(logged_in, api, p1):
 def test_update_invalid_json_changes_nothing(logged_in, api, p1, capsys):
     dg = api.dg(p1, "D")
     b1 = api.build(dg)
-    r = logged_in(["dg", "update", "-g", "D", "-n", "E", "-m", b1, "-e", "[1,"])
+    b2 = api.build(dg)
+    r = logged_in(["dg", "update", "-g", "D", "-n", "E", "-m", b2, "-e", "[1,"])
     assert r.status == 1
     assert lines(r.out) == ["Error: Unexpected end of JSON input", FAILS]
     assert capsys.readouterr().err == "Invalid JSON string: [1,\n"
     info = api.get_dg(dg)
     assert info["attributes"]["name"] == "D"
-    assert "min_supported_deployment" not in info["relationships"]
+    assert info["relationships"]["min_supported_deployment"]["id"] == b1
 
 
 def test_update_load_code_after_blessing(logged_in, api, p1):
@@ -1005,7 +1014,7 @@ def test_update_min_supported(logged_in, api, p1):
         FAILS,
     ]
     assert foreign
-    # No current min supported deployment: simply set.
+    # Moved forward from the first build (the group's min supported deployment since then).
     r = logged_in("dg update --dg D -m t2")
     assert lines(r.out) == [
         'Min supported Deployment for Device Group "D" is updated successfully.',
@@ -1025,6 +1034,23 @@ def test_update_min_supported(logged_in, api, p1):
     assert lines(r.out) == ['Error: Deployment "nope" is not found.', FAILS]
     r = logged_in(f"dg update --dg D -m {b2}")
     assert r.status == 0
+
+
+def test_update_min_supported_of_a_fresh_group(logged_in, api, p1):
+    """impt compares -m with the current min supported deployment without a null check; it
+    works on a fresh group because its first build becomes the min supported one."""
+    dg = api.dg(p1, "D")
+    r = logged_in("build deploy -g D -t first")
+    assert r.status == 0, r.out
+    build = api.get_dg(dg)["relationships"]["current_deployment"]["id"]
+    assert api.get_dg(dg)["relationships"]["min_supported_deployment"]["id"] == build
+    r = logged_in("dg update -g D -m first")
+    assert lines(r.out) == [
+        'Min supported Deployment for Device Group "D" is updated successfully.',
+        'Device Group "D" is updated successfully.',
+        OK,
+    ]
+    assert api.get_dg(dg)["relationships"]["min_supported_deployment"]["id"] == build
 
 
 def test_update_errors(logged_in, api, p1):

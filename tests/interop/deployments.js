@@ -1,9 +1,10 @@
-// Deployments: create, sha, tags, update, filters, flagged delete refusal, delete, zombies.
+// Deployments: create, sha, tags, update, filters, min supported and flagged delete refusals,
+// delete, deletion with the group, zombies.
 'use strict';
 
 const {
     assert, check, done, expectApiError, isIsoTimestamp, assertCollection, assertResource, listAll,
-    ids, loggedInApi,
+    ids, loggedInApi, simControl,
 } = require('./lib');
 
 const DEV = 'development_devicegroup';
@@ -36,6 +37,9 @@ const FLAGGED =
         assert.deepStrictEqual(d.relationships.devicegroup, { type: DEV, id: dg.id });
         assert.strictEqual(d.relationships.product.id, product.id);
         assert.strictEqual(d.relationships.owner.id, me.id);
+        const g = (await api.deviceGroups.get(dg.id)).data;
+        assert.deepStrictEqual(g.relationships.min_supported_deployment, { type: 'deployment', id: d.id },
+            'the first deployment of a group becomes its min supported deployment');
         return d;
     });
 
@@ -116,7 +120,11 @@ const FLAGGED =
         assert.strictEqual(back.attributes.flagged, false);
     });
 
+    await check('the min supported deployment cannot be deleted (Deployment In Use)', () =>
+        expectApiError(api.deployments.delete(d1.id), { status: 409 }));
+
     await check('delete an old unflagged deployment; get and delete again -> 404', async () => {
+        await api.deviceGroups.updateMinSupportedDeployment(dg.id, d2.id);
         await api.deployments.delete(d1.id);
         await expectApiError(api.deployments.get(d1.id), { status: 404 });
         await expectApiError(api.deployments.delete(d1.id), { status: 404 });
@@ -127,15 +135,28 @@ const FLAGGED =
         expectApiError(api.deployments.create('bbbbbbbb-0000-0000-0000-000000000000', DEV,
             { device_code: '', agent_code: '' })));
 
-    await check('after its group is deleted a deployment is a zombie that can be deleted', async () => {
+    await check('deleting its group deletes the deployments', async () => {
         await api.deployments.update(d2.id, { flagged: false });
         await api.deviceGroups.delete(dg.id);
-        const z = assertResource(await api.deployments.get(d2.id), 'deployment');
+        await expectApiError(api.deployments.get(d2.id), { status: 404 });
+        assert.deepStrictEqual(ids(await list({ 'filter[product.id]': product.id })), []);
+    });
+
+    await check('a zombie (no devicegroup, made by the control plane) is listed by product and can be deleted', async () => {
+        const made = await simControl('POST', '/_sim/zombies', {
+            data: {
+                type: 'deployment',
+                attributes: { device_code: 'zombie', agent_code: '', tags: ['old'] },
+                relationships: { product: { type: 'product', id: product.id } },
+            },
+        });
+        const z = assertResource(await api.deployments.get(made.data.id), 'deployment');
         assert.ok(!('devicegroup' in z.relationships), 'zombie has no devicegroup relationship');
         assert.strictEqual(z.relationships.product.id, product.id);
-        assert.deepStrictEqual(ids(await list({ 'filter[product.id]': product.id })), [d2.id]);
-        await api.deployments.delete(d2.id);
-        await expectApiError(api.deployments.get(d2.id), { status: 404 });
+        assert.deepStrictEqual(z.attributes.tags, ['old']);
+        assert.deepStrictEqual(ids(await list({ 'filter[product.id]': product.id })), [z.id]);
+        await api.deployments.delete(z.id);
+        await expectApiError(api.deployments.get(z.id), { status: 404 });
     });
 
     done();

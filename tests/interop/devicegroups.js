@@ -4,7 +4,7 @@
 
 const {
     assert, check, done, expectApiError, isIsoTimestamp, assertCollection, assertResource, listAll,
-    ids, loggedInApi,
+    ids, loggedInApi, simControl,
 } = require('./lib');
 
 const DUPLICATE = 'Duplicate Resource: Devicegroups must have unique names.';
@@ -162,20 +162,22 @@ const T = {
         Object.assign({ device_code: `server.log("device ${n}");`, agent_code: `server.log("agent ${n}");` }, extra)),
     'deployment');
 
-    const d1 = await check('create deployment #1: becomes current_deployment', async () => {
+    const d1 = await check('create deployment #1: becomes current and min supported deployment', async () => {
         const d = await deploy(1);
         const g = (await api.deviceGroups.get(dev.id)).data;
         assert.deepStrictEqual(g.relationships.current_deployment, { type: 'deployment', id: d.id });
+        assert.deepStrictEqual(g.relationships.min_supported_deployment, { type: 'deployment', id: d.id });
         return d;
     });
-    const d2 = await check('create deployment #2: becomes current_deployment', async () => {
+    const d2 = await check('create deployment #2: becomes current; min supported stays #1', async () => {
         const d = await deploy(2);
         const g = (await api.deviceGroups.get(dev.id)).data;
         assert.strictEqual(g.relationships.current_deployment.id, d.id);
+        assert.strictEqual(g.relationships.min_supported_deployment.id, d1.id);
         return d;
     });
 
-    await check('updateMinSupportedDeployment(#1) sets the relationship', async () => {
+    await check('updateMinSupportedDeployment(#1), the current one, is accepted', async () => {
         await api.deviceGroups.updateMinSupportedDeployment(dev.id, d1.id);
         const g = (await api.deviceGroups.get(dev.id)).data;
         assert.deepStrictEqual(g.relationships.min_supported_deployment, { type: 'deployment', id: d1.id });
@@ -228,12 +230,26 @@ const T = {
     await check('deleting the product with groups fails (Dependent Devicegroups Exist)', () =>
         expectApiError(api.products.delete(product.id), { message: DEPENDENT }));
 
-    await check('delete the development group: deployments survive as zombies', async () => {
+    await check('delete the development group: its deployments are deleted with it', async () => {
         await api.deviceGroups.delete(dev.id);
         await expectApiError(api.deviceGroups.get(dev.id), { status: 404 });
         await expectApiError(api.deviceGroups.delete(dev.id), { status: 404 });
-        const z = assertResource(await api.deployments.get(d1.id), 'deployment');
-        assert.ok(!('devicegroup' in z.relationships), 'zombie deployment must lose its devicegroup');
+        await expectApiError(api.deployments.get(d1.id), { status: 404 });
+        await expectApiError(api.deployments.get(d2.id), { status: 404 });
+        const left = await listAll((f, n, s) => api.deployments.list(f, n, s), { 'filter[product.id]': product.id });
+        assert.ok(!ids(left).includes(d1.id) && !ids(left).includes(d2.id), 'no zombies are left');
+    });
+
+    await check('a zombie deployment (control plane) has no devicegroup and does not block deletes', async () => {
+        const made = await simControl('POST', '/_sim/zombies', {
+            data: {
+                type: 'deployment',
+                attributes: { device_code: 'old', agent_code: '' },
+                relationships: { product: { type: 'product', id: product.id } },
+            },
+        });
+        const z = assertResource(await api.deployments.get(made.data.id), 'deployment');
+        assert.ok(!('devicegroup' in z.relationships), 'zombie deployment has no devicegroup');
         assert.strictEqual(z.relationships.product.id, product.id);
     });
 

@@ -256,7 +256,7 @@ def test_devices_and_assignment(client: Client) -> None:
     assert got["relationships"]["devicegroup"] == {"type": DEV, "id": gid}
     assert got["relationships"]["product"]["id"] == pid
     agent = got["attributes"]["agent_id"]
-    assert got["attributes"]["agent_url"] == f"https://agent.electricimp.com/{agent}"
+    assert got["attributes"]["agent_url"] == f"{client.sim.root_url}/_agent/{agent}"
     for ident in (agent, got["attributes"]["mac_address"]):
         assert client.get(f"/devices/{ident}").json()["data"]["id"] == d0["id"]
     unassigned = client.devices("?filter[devicegroup.owner.id]=null")
@@ -332,6 +332,10 @@ def test_compile_error_fault(client: Client) -> None:
     assert (e["code"], e["title"], e["meta"]) == ("CX005", "Compilation Error", meta)
     assert client.get("/deployments").json()["data"] == []
     client.deploy(gid, "", "x")  # only one compile error was queued
+    for bad in ({"meta": [{"file": "device_code"}]}, {"meta": []}, {"detail": 5}, "yes"):
+        assert client.control("faults", {"compile_error": bad}).status_code == 400, bad
+    assert requests.get(client.sim.root_url + "/_sim/faults").json()["meta"]["compile_error"] == []
+    client.deploy(gid, "", "y")
 
 
 def test_webhooks(client: Client) -> None:
@@ -626,11 +630,41 @@ def test_control_reset(client: Client) -> None:
     assert c2.get("/products").json()["data"] == []
 
 
-def test_control_refuses_non_loopback() -> None:
-    from imptsh.sim.control import is_loopback
+def _non_loopback_address() -> str:
+    """An IPv4 address of this machine that is not loopback (skips the test without one)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # picks the outgoing address; UDP sends nothing
+            addr = s.getsockname()[0]
+        except OSError:
+            addr = "127.0.0.1"
+    if addr.startswith("127.") or addr == "0.0.0.0":
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    return addr
 
-    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("::ffff:127.0.0.1")
-    assert not is_loopback("10.0.0.1") and not is_loopback("192.168.1.2")
+
+def test_server_binds_loopback_by_default(client: Client) -> None:
+    addr = _non_loopback_address()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((addr, client.sim.port), timeout=5).close()
+    assert requests.get(f"{client.sim.root_url}/v5/products", timeout=5).status_code == 401
+
+
+def test_control_plane_refuses_non_loopback_clients() -> None:
+    addr = _non_loopback_address()
+    with start(host="0.0.0.0", port=0, log_interval=0) as sim:
+        c = Client(sim)
+        pid = c.product("Kept")
+        remote = f"http://{addr}:{sim.port}"
+        for path in ("reset", "devices", "faults"):
+            r = requests.post(f"{remote}/_sim/{path}", json={"count": 1}, timeout=5)
+            e = error(r, 403)
+            assert (e["code"], e["detail"]) == ("PX200", "The control plane is loopback-only.")
+        # The API itself is served to other hosts, and nothing was reset or seeded.
+        r = requests.get(f"{remote}/v5/products/{pid}", headers=c.s.headers, timeout=5)
+        assert r.status_code == 200 and r.json()["data"]["attributes"]["name"] == "Kept"
+        assert len(c.devices()) == 3
+        assert c.control("devices", {"count": 1}).status_code == 201  # loopback: served
 
 
 def test_keep_alive_connection_reused(client: Client) -> None:
@@ -742,7 +776,7 @@ def test_internal_error_is_json_500_without_traceback(
     def boom(*args: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(client.sim.backend, "list_products", boom)
+    monkeypatch.setattr(client.sim.backend, "visible_owners", boom)
     r = client.get("/products")
     e = error(r, 500)
     assert "secret" not in r.text and "Traceback" not in r.text
@@ -830,3 +864,27 @@ def test_periodic_device_logs() -> None:
         assert msgs.count("periodic") >= 2 and "never" not in msgs
         others = c.devices()[1]["id"]
         assert c.get(f"/devices/{others}/logs").json()["data"] == []  # runs no code
+
+
+def test_zombie_control_call(client: Client) -> None:
+    pid = client.product()
+    body = {
+        "data": {
+            "type": "deployment",
+            "attributes": {"device_code": "dc", "agent_code": "ac", "description": "old build"},
+            "relationships": {"product": {"type": "product", "id": pid}},
+        }
+    }
+    r = client.control("zombies", body)
+    assert r.status_code == 201, r.text
+    z = r.json()["data"]
+    assert z["type"] == "deployment" and "devicegroup" not in z["relationships"]
+    assert z["attributes"]["sha"] == hashlib.sha256(b"dcac").hexdigest()
+    got = client.get(f"/deployments/{z['id']}").json()["data"]
+    assert got["attributes"]["description"] == "old build"
+    assert got["relationships"]["product"] == {"type": "product", "id": pid}
+    body["data"]["relationships"]["product"]["id"] = "nope"
+    assert client.control("zombies", body).status_code == 404
+    body["data"]["relationships"] = {}
+    assert client.control("zombies", body).status_code == 400
+    assert len(client.get("/deployments").json()["data"]) == 1
