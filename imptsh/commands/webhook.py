@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from .. import listing
+from ..api import resources
 from ..deletion import DeletionPlan, execute
 from ..entities import (
     DG_TYPES,
@@ -15,7 +16,8 @@ from ..entities import (
     content_type_of_mime,
 )
 from ..errors import CommandError
-from ..views import short_view
+from ..invocation import Invocation
+from ..views import rel_id, short_view
 from .common import (
     CONFIRMED,
     attr,
@@ -23,15 +25,12 @@ from .common import (
     dg_type_opt,
     owner_opt,
     product_opt,
-    rel_id,
     resolve_dg,
     show_info,
 )
-from .registry import new_group
-from .runner import Invocation
-from .spec import Option
+from .spec import Group, Option
 
-group = new_group("webhook")
+group = Group("webhook", "Webhook manipulation commands.")
 
 Resource = dict[str, Any]
 
@@ -79,20 +78,9 @@ def _get_webhook(inv: Invocation, wh_id: str) -> Resource:
 def create(inv: Invocation) -> None:
     args = inv.args
     dg, _ = resolve_dg(inv, args.dg)
-    body = {
-        "data": {
-            "type": "webhook",
-            "attributes": {
-                "url": args.url,
-                "event": args.event,
-                "content_type": content_type_of_mime(args.mime),
-            },
-            "relationships": {"devicegroup": {"type": dg["type"], "id": dg["id"]}},
-        }
-    }
-    webhook = inv.client.post(WEBHOOK.collection, body)["data"]
-    inv.cache.put("webhook", webhook)
-    inv.cache.invalidate("webhook")
+    webhook = resources.create_webhook(
+        inv.client, inv.cache, dg, args.url, args.event, content_type_of_mime(args.mime)
+    )
     inv.out.info(f'{WEBHOOK.type_name} "{webhook["id"]}" is created successfully.')
     inv.out.result(short_view("webhook", webhook))
 
@@ -103,7 +91,6 @@ def delete(inv: Invocation) -> None:
     plan = DeletionPlan()
     plan.add("webhook", _get_webhook(inv, wh_id), wh_id)
     execute(inv, plan)
-    inv.cache.invalidate("webhook")
 
 
 @group.command("info", "Displays information about the specified Webhook.", [WH])
@@ -181,16 +168,11 @@ def update(inv: Invocation) -> None:
     args = inv.args
     wh_id = args.wh
     webhook = _get_webhook(inv, wh_id)
-    attributes: dict[str, Any] = {}
-    if args.url is not None:
-        attributes["url"] = args.url
-    if args.mime is not None:
-        attributes["content_type"] = content_type_of_mime(args.mime)
-    updated = inv.client.patch(
-        f"{WEBHOOK.collection}/{webhook['id']}",
-        {"data": {"type": "webhook", "id": webhook["id"], "attributes": attributes}},
+    resources.update_webhook(
+        inv.client,
+        inv.cache,
+        webhook["id"],
+        url=args.url,
+        content_type=None if args.mime is None else content_type_of_mime(args.mime),
     )
-    if updated and isinstance(updated.get("data"), dict):
-        inv.cache.put("webhook", updated["data"])
-    inv.cache.invalidate("webhook")
     inv.out.info(f'{WEBHOOK.type_name} "{wh_id}" is updated successfully.')

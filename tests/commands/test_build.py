@@ -9,44 +9,18 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SimApi as Api
-from tests.conftest import sim_control
+from tests.conftest import FAILS, OK, SimApi, lines, row, sim_control, write_project
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-OK = "IMPT COMMAND SUCCEEDS"
-FAILS = "IMPT COMMAND FAILS"
 CONFIRM = "Are you sure you want to continue?\nEnter 'y' (yes) or 'n' (no): "
 
 
 @pytest.fixture
-def api(sim: Any) -> Api:
-    return Api(sim)
-
-
-@pytest.fixture
-def world(api: Api) -> dict[str, Any]:
+def world(api: SimApi) -> dict[str, Any]:
     """Product P with development DG G (and its product P2 / DG G2)."""
     p = api.product("P")
     p2 = api.product("P2")
-    return {"p": p, "p2": p2, "g": api.dg(p, "G"), "g2": api.dg(p2, "G2")}
-
-
-def requests_made(impt: Any) -> int:
-    return sum(c.request_count for c in impt.session._clients.values())
-
-
-def project(dg: dict[str, Any], device: str = "device.nut", agent: str = "agent.nut") -> None:
-    data = {"deviceGroupId": dg["id"], "deviceFile": device, "agentFile": agent}
-    Path(".impt.project").write_text(json.dumps(data, indent=2))
-
-
-def lines(out: str) -> list[str]:
-    return out.rstrip("\n").split("\n")
-
-
-def row(key: str, value: str, width: int = 12, indent: int = 2) -> str:
-    """A rendered `key: value` line of a map whose longest key has `width` characters."""
-    return f"{' ' * indent}{key}: {' ' * (width - len(key))}{value}"
+    return {"p": p, "p2": p2, "g": api.dg(p, "G", descr="G descr"), "g2": api.dg(p2, "G2")}
 
 
 def created_id(out: str) -> str:
@@ -58,7 +32,7 @@ def created_id(out: str) -> str:
 # -- deploy ----------------------------------------------------------------------------------
 
 
-def test_deploy_files_and_attributes(logged_in: Any, api: Api, world: dict) -> None:
+def test_deploy_files_and_attributes(logged_in: Any, api: SimApi, world: dict) -> None:
     Path("d.nut").write_text('server.log("dev");\r\nlocal x = "é";', encoding="utf-8")
     Path("a.nut").write_text('server.log("agent");\n', encoding="utf-8")
     r = logged_in("build deploy -g G -x d.nut -y a.nut -s D -o O -t t1 --tag t2 --flagged")
@@ -88,7 +62,7 @@ def test_deploy_files_and_attributes(logged_in: Any, api: Api, world: dict) -> N
 
 
 def test_deploy_empty_code_without_files_and_output_modes(
-    logged_in: Any, api: Api, world: dict
+    logged_in: Any, api: SimApi, world: dict
 ) -> None:
     r = logged_in("build deploy -g G")
     assert r.status == 0
@@ -115,7 +89,7 @@ def test_deploy_empty_code_without_files_and_output_modes(
 
 
 def test_deploy_debug_body_types_relationship_and_omits_flagged(
-    logged_in: Any, api: Api, world: dict
+    logged_in: Any, api: SimApi, world: dict
 ) -> None:
     dg = api.dg(world["p"], "PD", "pre_dut_devicegroup")
     r = logged_in(f"build deploy -g {dg['id']} -z debug")
@@ -128,8 +102,8 @@ def test_deploy_debug_body_types_relationship_and_omits_flagged(
     assert api.get(f"/deployments/{created_id(r.out)}")["attributes"]["flagged"] is False
 
 
-def test_deploy_project_defaults(logged_in: Any, api: Api, world: dict) -> None:
-    project(world["g"])
+def test_deploy_project_defaults(logged_in: Any, api: SimApi, world: dict) -> None:
+    write_project(world["g"], "device.nut", "agent.nut")
     Path("device.nut").write_text("dev code")
     Path("agent.nut").write_text("agent code")
     r = logged_in("build deploy")
@@ -138,7 +112,7 @@ def test_deploy_project_defaults(logged_in: Any, api: Api, world: dict) -> None:
     assert (attrs["device_code"], attrs["agent_code"]) == ("dev code", "agent code")
 
 
-def test_deploy_errors(logged_in: Any, api: Api, world: dict) -> None:
+def test_deploy_errors(logged_in: Any, api: SimApi, world: dict) -> None:
     r = logged_in("build deploy -g G -x not-exist-file")
     assert r.status == 1
     assert lines(r.out) == [
@@ -172,7 +146,7 @@ def test_deploy_compile_error_is_reported(logged_in: Any, sim: Any, world: dict)
 
 
 def test_run_sets_min_supported_and_restarts(
-    logged_in: Any, api: Api, sim: Any, world: dict
+    logged_in: Any, api: SimApi, sim: Any, world: dict
 ) -> None:
     g = world["g"]
     devices = api.devices()
@@ -196,7 +170,18 @@ def test_run_sets_min_supported_and_restarts(
     assert any(e["msg"].startswith("Downloading new code") for e in logs)
 
 
-def test_run_descr_conditional_log_and_no_devices(logged_in: Any, api: Api, world: dict) -> None:
+def test_run_without_log_says_the_deployment_is_run(
+    logged_in: Any, api: SimApi, world: dict
+) -> None:
+    devices = api.devices()
+    api.assign(world["g"], devices[0])
+    r = logged_in("build run -g G")
+    assert r.status == 0, r.out
+    new = created_id(r.out)
+    assert lines(r.out)[-2:] == [f'Deployment "{new}" is run successfully.', OK]
+
+
+def test_run_descr_conditional_log_and_no_devices(logged_in: Any, api: SimApi, world: dict) -> None:
     g = world["g"]
     r = logged_in("build run -g G -s NEW")
     assert r.status == 0, r.out
@@ -207,7 +192,7 @@ def test_run_descr_conditional_log_and_no_devices(logged_in: Any, api: Api, worl
     ]
     assert api.get(f"/devicegroups/{g['id']}")["attributes"]["description"] == "NEW"
     api.assign(g, api.devices()[0]["id"])
-    project(g, "", "")
+    write_project(g)
     r = logged_in("build run --conditional --log -z debug")
     assert r.status == 0, r.out
     new = created_id(r.out)
@@ -233,7 +218,7 @@ def test_run_descr_conditional_log_and_no_devices(logged_in: Any, api: Api, worl
     assert r.status == 0 and r.out == ""
 
 
-def test_run_restart_lists_at_most_five_devices(logged_in: Any, api: Api, sim: Any) -> None:
+def test_run_restart_lists_at_most_five_devices(logged_in: Any, api: SimApi, sim: Any) -> None:
     sim_control(sim, "devices", {"count": 4})
     g = api.dg(api.product("P"), "G")
     api.assign(g, *[d["id"] for d in api.devices()])
@@ -246,7 +231,7 @@ def test_run_restart_lists_at_most_five_devices(logged_in: Any, api: Api, sim: A
 # -- copy ------------------------------------------------------------------------------------
 
 
-def test_copy(logged_in: Any, api: Api, world: dict) -> None:
+def test_copy(logged_in: Any, api: SimApi, world: dict) -> None:
     src = api.deploy(world["g"], "dev", description="D", origin="O", tags=["a", "b"], flagged=True)
     r = logged_in(f"build copy -b {src['id']} -g G2")
     assert r.status == 0, r.out
@@ -270,13 +255,13 @@ def test_copy(logged_in: Any, api: Api, world: dict) -> None:
     assert all_copy["flagged"] is True
 
 
-def test_copy_project_default_and_errors(logged_in: Any, api: Api, world: dict) -> None:
+def test_copy_project_default_and_errors(logged_in: Any, api: SimApi, world: dict) -> None:
     r = logged_in("build copy -g G2")
     assert r.status == 1 and "Error: No Deployment Identifier is specified." in r.out
     r = logged_in("build copy -b x")
     assert r.status == 1 and "Error: Missing required argument: dg" in r.out
     src = api.deploy(world["g"], "dev")
-    project(world["g"])
+    write_project(world["g"], "device.nut", "agent.nut")
     r = logged_in("build copy -g G2")
     assert r.status == 0
     assert f'Deployment "{src["id"]}" is copied successfully to Deployment' in r.out
@@ -287,7 +272,7 @@ def test_copy_project_default_and_errors(logged_in: Any, api: Api, world: dict) 
 # -- delete ----------------------------------------------------------------------------------
 
 
-def test_delete_min_supported_rule(logged_in: Any, api: Api, world: dict) -> None:
+def test_delete_min_supported_rule(logged_in: Any, api: SimApi, world: dict) -> None:
     g = world["g"]
     old = api.deploy(g, "1")
     mid = api.deploy(g, "2")
@@ -308,7 +293,7 @@ def test_delete_min_supported_rule(logged_in: Any, api: Api, world: dict) -> Non
     assert len(api.get("/deployments")) == 2
 
 
-def test_delete_confirmation_paths(logged_in: Any, api: Api, world: dict) -> None:
+def test_delete_confirmation_paths(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "x", tags=["T"])
     api.deploy(world["g"], "y")  # so `build` is not the current deployment
     summary = [
@@ -344,7 +329,7 @@ def test_delete_confirmation_paths(logged_in: Any, api: Api, world: dict) -> Non
     assert len(api.get("/deployments")) == 1
 
 
-def test_delete_flagged_needs_force(logged_in: Any, api: Api, world: dict) -> None:
+def test_delete_flagged_needs_force(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "x", flagged=True)
     api.deploy(world["g"], "y")
     r = logged_in(f"build delete -b {build['id']} -q")
@@ -369,7 +354,7 @@ def test_delete_flagged_needs_force(logged_in: Any, api: Api, world: dict) -> No
 # -- cleanup ---------------------------------------------------------------------------------
 
 
-def test_cleanup(logged_in: Any, api: Api, world: dict) -> None:
+def test_cleanup(logged_in: Any, api: SimApi, world: dict) -> None:
     r = logged_in("build cleanup -q")
     assert lines(r.out) == ["No Deployments are found.", OK]
     doomed = api.dg(world["p"], "Doomed")
@@ -378,9 +363,9 @@ def test_cleanup(logged_in: Any, api: Api, world: dict) -> None:
     other = api.dg(world["p2"], "Doomed2")
     z3 = api.deploy(other, "3")
     live = api.deploy(world["g"], "live")
-    api.delete_dg(doomed)
-    api.delete_dg(other)
-    api.patch_build(z2["id"], flagged=True)
+    api.delete("dg", doomed)
+    api.delete("dg", other)
+    api.update_build(z2["id"], flagged=True)
     # --product restricts to that product's zombies; flagged ones stay without --unflag
     r = logged_in("build cleanup -p P", stdin="y\n")
     assert r.status == 0, r.out
@@ -409,27 +394,27 @@ def test_cleanup(logged_in: Any, api: Api, world: dict) -> None:
 # -- get / info ------------------------------------------------------------------------------
 
 
-def test_get_writes_files_byte_for_byte(logged_in: Any, api: Api, world: dict) -> None:
+def test_get_writes_files_byte_for_byte(logged_in: Any, api: SimApi, world: dict) -> None:
     code = 'local a = "é";\r\nserver.log(a);'
     build = api.deploy(world["g"], code, tags=["v1"])
-    api.patch_build(build["id"], description="descr")
+    api.update_build(build["id"], description="descr")
     r = logged_in("build get -b v1 -x d.nut -y a.nut")
     assert r.status == 0, r.out
     assert Path("d.nut").read_bytes() == code.encode("utf-8")
     assert Path("a.nut").read_bytes() == b""
     out = lines(r.out)
     assert out[0] == 'Deployment "v1" source file(s) are downloaded successfully.'
-    assert out[1:4] == ["Deployment: ", row("id", build["id"]), "  device_code: "]
+    assert out[1:4] == ["Deployment: ", row("id", build["id"], 12), "  device_code: "]
     assert out[4:8] == ['    """', '      local a = "é";\r', "      server.log(a);", '    """']
-    assert row("agent_code", "") in out
-    assert row("description", "descr") in out
+    assert row("agent_code", "", 12) in out
+    assert row("description", "descr", 12) in out
     assert out[-1] == OK
     r = logged_in("build get -b v1 -x d2.nut -y a2.nut -z json")
     obj = json.loads(r.out)["Deployment"]
     assert obj["device_code"] == code and obj["Device Group"]["type"] == "development"
 
 
-def test_get_file_options_and_project_defaults(logged_in: Any, api: Api, world: dict) -> None:
+def test_get_file_options_and_project_defaults(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "dev", agent_code="agent")
     r = logged_in(f"build get -b {build['id']} -y a.nut")
     assert r.status == 1
@@ -446,14 +431,14 @@ def test_get_file_options_and_project_defaults(logged_in: Any, api: Api, world: 
     Path("a.nut").unlink()
     r = logged_in("build get")
     assert r.status == 1 and "Error: No Deployment Identifier is specified." in r.out
-    project(world["g"], "pd.nut", "pa.nut")
+    write_project(world["g"], "pd.nut", "pa.nut")
     r = logged_in("build get")
     assert r.status == 0, r.out
     assert f'Deployment "{build["id"]}" source file(s) are downloaded successfully.' in r.out
     assert (Path("pd.nut").read_text(), Path("pa.nut").read_text()) == ("dev", "agent")
 
 
-def test_get_overwrite_confirmation(logged_in: Any, api: Api, world: dict) -> None:
+def test_get_overwrite_confirmation(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "new dev", agent_code="new agent")
     Path("d.nut").write_text("old dev")
     Path("a.nut").write_text("old agent")
@@ -487,7 +472,7 @@ def test_get_overwrite_confirmation(logged_in: Any, api: Api, world: dict) -> No
 
 
 def test_get_highlights_code_only_with_colour(
-    logged_in: Any, api: Api, world: dict, monkeypatch: pytest.MonkeyPatch
+    logged_in: Any, api: SimApi, world: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code = "function f() {\n  return 1; // one\n}"
     long_code = "local x = 1;\n" * 50
@@ -506,7 +491,7 @@ def test_get_highlights_code_only_with_colour(
     assert "\x1b[" not in minimal
 
 
-def test_info(logged_in: Any, api: Api, world: dict) -> None:
+def test_info(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "x", tags=["t"], origin="o")
     r = logged_in("build info -b t")
     assert r.status == 0
@@ -524,7 +509,7 @@ def test_info(logged_in: Any, api: Api, world: dict) -> None:
         "created_at",
         "updated_at",
     ]
-    assert row("flagged", "false") in out
+    assert row("flagged", "false", 12) in out
     assert "  Device Group: " in out and "  Product: " in out
     assert "Owner" not in r.out  # the current account
     r = logged_in("build info -b t -z json")
@@ -536,14 +521,14 @@ def test_info(logged_in: Any, api: Api, world: dict) -> None:
     assert lines(r.out) == ['Error: Deployment "not-exist-deployment" is not found.', FAILS]
     r = logged_in("build info")
     assert "Error: No Deployment Identifier is specified." in r.out
-    project(world["g"])
+    write_project(world["g"], "device.nut", "agent.nut")
     r = logged_in("build info -z minimal")
-    assert r.status == 0 and row("id", build["id"]) in r.out
+    assert r.status == 0 and row("id", build["id"], 12) in r.out
 
 
-def test_info_of_project_with_vanished_dg(logged_in: Any, api: Api, world: dict) -> None:
-    project(world["g"])
-    api.delete_dg(world["g"])
+def test_info_of_project_with_vanished_dg(logged_in: Any, api: SimApi, world: dict) -> None:
+    write_project(world["g"], "device.nut", "agent.nut")
+    api.delete("dg", world["g"])
     r = logged_in("build info")
     assert lines(r.out) == [
         f'Error: Device Group "{world["g"]["id"]}", saved in Project File, does not exist anymore.',
@@ -557,7 +542,7 @@ def test_info_of_project_with_vanished_dg(logged_in: Any, api: Api, world: dict)
 
 
 @pytest.fixture
-def builds(api: Api, world: dict) -> dict[str, Any]:
+def builds(api: SimApi, world: dict) -> dict[str, Any]:
     pd = api.dg(world["p"], "PD", "pre_dut_devicegroup")
     z = api.dg(world["p"], "Z")
     b = {
@@ -567,7 +552,7 @@ def builds(api: Api, world: dict) -> dict[str, Any]:
         "other": api.deploy(world["g2"], "4"),
         "zombie": api.deploy(z, "5"),
     }
-    api.delete_dg(z)
+    api.delete("dg", z)
     return b
 
 
@@ -611,20 +596,20 @@ def test_list_output(logged_in: Any, builds: dict, world: dict) -> None:
     g1, g2 = builds["g1"], builds["g2"]
     assert out[1:11] == [
         "Deployment: ",
-        row("id", g1["id"]),
-        row("sha", g1["attributes"]["sha"]),
-        row("tags", "t1, t2"),
+        row("id", g1["id"], 12),
+        row("sha", g1["attributes"]["sha"], 12),
+        row("tags", "t1, t2", 12),
         "  Device Group: ",
         f"    id:   {world['g']['id']}",
         "    type: development",
         "    name: G",
         "Deployment: ",
-        row("id", g2["id"]),
+        row("id", g2["id"], 12),
     ]
-    assert row("flagged", "true") in out
+    assert row("flagged", "true", 12) in out
     assert out[-1] == OK
     r = logged_in("build list -g G -z minimal")
-    assert row("tags", "t1,t2") in r.out
+    assert row("tags", "t1,t2", 12) in r.out
     r = logged_in("build list -g G -z json")
     data = json.loads(r.out)
     assert [d["Deployment"]["id"] for d in data] == [g1["id"], g2["id"]]
@@ -643,24 +628,24 @@ def test_list_errors_and_project_default(logged_in: Any, builds: dict, world: di
     assert r.status == 1 and "Invalid values:" in r.out
     r = logged_in('build list -g ""')
     assert "Error: No Device Group Identifier is specified." in r.out
-    project(world["g"])
+    write_project(world["g"], "device.nut", "agent.nut")
     r = logged_in('build list -g "" -z minimal')
     assert listed(r.out) == {builds["g1"]["id"], builds["g2"]["id"]}
 
 
 def test_list_request_economy(logged_in: Any, builds: dict) -> None:
     logged_in("build list -z minimal")  # warms up accounts/me
-    before = requests_made(logged_in)
+    sent = logged_in.record_requests()
     r = logged_in("build list -z minimal")
     assert r.status == 0
     # the deployments list plus at most one bulk list per related kind (device groups)
-    assert requests_made(logged_in) - before <= 2
+    assert len(sent) <= 2
 
 
 # -- update ----------------------------------------------------------------------------------
 
 
-def test_update(logged_in: Any, api: Api, world: dict) -> None:
+def test_update(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "x", tags=["a", "b", "c"], description="D")
     r = logged_in("build update -b b -t d -t a -r b -r zz -s NEW --flagged")
     assert r.status == 0, r.out
@@ -675,7 +660,7 @@ def test_update(logged_in: Any, api: Api, world: dict) -> None:
     assert r.status == 0 and json.loads(r.out) == {}
     attrs = api.get(f"/deployments/{build['id']}")["attributes"]
     assert (attrs["tags"], attrs["description"], attrs["flagged"]) == (["a", "c", "d"], "", False)
-    project(world["g"])
+    write_project(world["g"], "device.nut", "agent.nut")
     r = logged_in("build update -z debug")
     assert r.status == 0
     assert '"attributes": {}' in r.out
