@@ -191,7 +191,7 @@ def _importers(graph: dict[str, set[str]], prefix: str) -> dict[str, set[str]]:
         ("imptsh.commands", {"imptsh.cli", "imptsh.shell"}),
         ("imptsh.shell", {"imptsh.cli"}),
         ("imptsh.cli", {"imptsh.__main__"}),
-        # only the entry point starts the simulator, and the simulator needs nothing of imptsh
+        # only the entry point starts the simulator, and only when asked to (`--sim`)
         ("imptsh.sim", set()),
     ],
 )

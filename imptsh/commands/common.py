@@ -8,7 +8,7 @@ from typing import Any
 
 from ..api import resources
 from ..api.client import parse_timestamp
-from ..entities import DG_TYPES
+from ..entities import DG_TYPES, ENTITIES
 from ..errors import CommandError
 from ..invocation import Invocation
 from ..views import info_view, rel_id, short_view, truncate_blocks
@@ -70,16 +70,11 @@ def resolve_dg(inv: Invocation, value: str | None) -> tuple[Resource, str]:
 
 
 def resolve_product(inv: Invocation, value: str | None) -> tuple[Resource, str]:
+    """(product, identifier for messages): the option's value, else the Product of the
+    Project file's Device Group."""
     if value:
         return inv.identifier.resolve("product", value), value
-    dg = inv.project_dg()
-    product_id = rel_id(dg, "product") if dg else None
-    if product_id is None:
-        raise CommandError("No Product Identifier is specified.")
-    product = inv.identifier.get("product", product_id)
-    if product is None:
-        raise CommandError(f'Product "{product_id}" is not found.')
-    return product, product_id
+    return _of_project_dg(inv, "product", "product")
 
 
 def resolve_build(inv: Invocation, value: str | None) -> tuple[Resource, str]:
@@ -87,14 +82,24 @@ def resolve_build(inv: Invocation, value: str | None) -> tuple[Resource, str]:
     Always a fresh `GET` (code and flags must be current)."""
     if value:
         return inv.identifier.fresh("build", inv.identifier.resolve("build", value)), value
+    return _of_project_dg(inv, "build", "current_deployment")
+
+
+def _of_project_dg(inv: Invocation, kind: str, relationship: str) -> tuple[Resource, str]:
+    """The entity the Project file's Device Group points to through `relationship`, by id."""
     dg = inv.project_dg()
-    build_id = rel_id(dg, "current_deployment") if dg else None
-    if build_id is None:
-        raise CommandError("No Deployment Identifier is specified.")
-    build = inv.identifier.get("build", build_id)
-    if build is None:
-        raise CommandError(f'Deployment "{build_id}" is not found.')
-    return build, build_id
+    entity_id = rel_id(dg, relationship)
+    if entity_id is None:
+        raise CommandError(f"No {ENTITIES[kind].type_name} Identifier is specified.")
+    return get_by_id(inv, kind, entity_id), entity_id
+
+
+def get_by_id(inv: Invocation, kind: str, entity_id: str) -> Resource:
+    """The entity with this id (one `GET`, no list), else impt's not-found error."""
+    found = inv.identifier.get(kind, entity_id)
+    if found is None:
+        raise CommandError(f'{ENTITIES[kind].type_name} "{entity_id}" is not found.')
+    return found
 
 
 def resolve_device(inv: Invocation, value: str | None) -> tuple[Resource, str]:

@@ -6,16 +6,14 @@ password in the `X-Electricimp-Password` header (`--pwd`, else prompted, hidden)
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from .. import listing
 from ..api import resources
 from ..deletion import DeletionPlan, execute
 from ..entities import LOGINKEY
-from ..errors import CommandError
 from ..invocation import Invocation
 from ..views import short_view
-from .common import CONFIRMED, show_info
+from .common import CONFIRMED, get_by_id, show_info
 from .spec import EMPTY_OK, Group, Option
 
 group = Group("loginkey", "Login Key manipulation commands.")
@@ -44,14 +42,6 @@ def _password(inv: Invocation) -> str:
     return inv.session.prompter.secret("Enter password: ")
 
 
-def _get_key(inv: Invocation, key_id: str) -> dict[str, Any]:
-    """The login key by id only (no listing): impt's not-found error otherwise."""
-    key = inv.identifier.get("loginkey", key_id)
-    if key is None:
-        raise CommandError(f'{LOGINKEY.type_name} "{key_id}" is not found.')
-    return key
-
-
 @group.command(
     "create",
     "Creates a new Login Key for the current account.",
@@ -71,7 +61,7 @@ def create(inv: Invocation) -> None:
 )
 def delete(inv: Invocation) -> None:
     key_id = inv.args.lk
-    key = _get_key(inv, key_id)
+    key = get_by_id(inv, "loginkey", key_id)
     plan = DeletionPlan()
     doomed = plan.add("loginkey", key, key_id)
 
@@ -88,7 +78,7 @@ def delete(inv: Invocation) -> None:
     [LK],
 )
 def info(inv: Invocation) -> None:
-    key = _get_key(inv, inv.args.lk)
+    key = get_by_id(inv, "loginkey", inv.args.lk)
     show_info(inv, "loginkey", key, inv.args.lk)
 
 
@@ -108,6 +98,6 @@ def list_(inv: Invocation) -> None:
 def update(inv: Invocation) -> None:
     password = _password(inv)
     key_id = inv.args.lk
-    key = _get_key(inv, key_id)
+    key = get_by_id(inv, "loginkey", key_id)
     resources.update_login_key(inv.client, inv.cache, key["id"], password, inv.args.descr)
     inv.out.info(f'{LOGINKEY.type_name} "{key_id}" is updated successfully.')

@@ -15,7 +15,6 @@ from ..entities import (
     WEBHOOK_MIME_TYPES,
     content_type_of_mime,
 )
-from ..errors import CommandError
 from ..invocation import Invocation
 from ..views import rel_id, short_view
 from .common import (
@@ -23,6 +22,7 @@ from .common import (
     attr,
     dg_opt,
     dg_type_opt,
+    get_by_id,
     owner_opt,
     product_opt,
     resolve_dg,
@@ -57,14 +57,6 @@ MIME = Option(
 )
 
 
-def _get_webhook(inv: Invocation, wh_id: str) -> Resource:
-    """The webhook by id only: impt's not-found error otherwise."""
-    webhook = inv.identifier.get("webhook", wh_id)
-    if webhook is None:
-        raise CommandError(f'{WEBHOOK.type_name} "{wh_id}" is not found.')
-    return webhook
-
-
 @group.command(
     "create",
     "Creates a new Webhook for the specified Device Group." + PROJECT_DEFAULT,
@@ -89,14 +81,14 @@ def create(inv: Invocation) -> None:
 def delete(inv: Invocation) -> None:
     wh_id = inv.args.wh
     plan = DeletionPlan()
-    plan.add("webhook", _get_webhook(inv, wh_id), wh_id)
+    plan.add("webhook", get_by_id(inv, "webhook", wh_id), wh_id)
     execute(inv, plan)
 
 
 @group.command("info", "Displays information about the specified Webhook.", [WH])
 def info(inv: Invocation) -> None:
     wh_id = inv.args.wh
-    webhook = _get_webhook(inv, wh_id)
+    webhook = get_by_id(inv, "webhook", wh_id)
     show_info(inv, "webhook", webhook, wh_id)
 
 
@@ -167,7 +159,7 @@ def _dg_type(webhook: Resource, dg_of: Any) -> str | None:
 def update(inv: Invocation) -> None:
     args = inv.args
     wh_id = args.wh
-    webhook = _get_webhook(inv, wh_id)
+    webhook = get_by_id(inv, "webhook", wh_id)
     resources.update_webhook(
         inv.client,
         inv.cache,
