@@ -289,7 +289,7 @@ def test_create_invalid_env_variable(logged_in, api, p1, capsys):
 def test_js_json_messages(text, message):
     import json as _json
 
-    from imptsh.commands.dg import js_json_error
+    from imptsh.commands.env_variable import js_json_error
 
     with pytest.raises(_json.JSONDecodeError) as info:
         _json.loads(text)
