@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ASK, CANCELED, FAILS, OK, SimApi, sim_control
+from tests.conftest import ASK, CANCELED, FAILS, OK, SimApi, sim_control, write_project
 
 QUESTION = "Are you sure you want to continue?"
 DEPENDENT = (
@@ -337,19 +337,10 @@ def test_info_full_without_dgs(logged_in: Any, api: SimApi) -> None:
 # -- project defaults ---------------------------------------------------------------------------
 
 
-def _project(dg_id: str) -> None:
-    Path(".impt.project").write_text(
-        json.dumps(
-            {"deviceGroupId": dg_id, "deviceFile": "device.nut", "agentFile": "agent.nut"},
-            indent=2,
-        )
-    )
-
-
 def test_project_default(logged_in: Any, api: SimApi) -> None:
     product = api.product("P")
     api.product("Other")
-    _project(api.dg(product, "DG")["id"])
+    write_project(api.dg(product, "DG"), "device.nut", "agent.nut")
     r = logged_in("product info")
     assert r.status == 0, r.out
     assert r.out.splitlines() == [*_info_lines(product), OK]
@@ -363,7 +354,7 @@ def test_project_default(logged_in: Any, api: SimApi) -> None:
 
 def test_project_stale(logged_in: Any, api: SimApi) -> None:
     api.product("P")
-    _project("not-exist-device-group")
+    write_project("not-exist-device-group", "device.nut", "agent.nut")
     for line in ("product info", "product update -n X", "product delete -q"):
         r = logged_in(line)
         assert r.status == 1
@@ -390,7 +381,7 @@ def test_project_corrupted(logged_in: Any, api: SimApi) -> None:
 
 def test_project_delete_default(logged_in: Any, api: SimApi) -> None:
     product = api.product("P")
-    _project(api.dg(product, "DG")["id"])
+    write_project(api.dg(product, "DG"), "device.nut", "agent.nut")
     r = logged_in("product delete --force -q")
     assert r.status == 0, r.out
     assert r.out.splitlines()[-2:] == [f'Product "{product["id"]}" is deleted successfully.', OK]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ASK, CANCELED, FAILS, OK, SimApi
+from tests.conftest import ASK, CANCELED, FAILS, OK, SimApi, write_project
 
 URL = "https://example.com/hook"
 
@@ -99,12 +98,12 @@ def test_create_dg_errors(logged_in: Any, api: SimApi) -> None:
 
 def test_create_project_default(logged_in: Any, api: SimApi) -> None:
     dg = api.dg(api.product("P"), "DG")
-    Path(".impt.project").write_text(json.dumps({"deviceGroupId": dg["id"]}))
+    write_project(dg)
     r = logged_in(f"webhook create -u {URL} -e deployment -m json -z json")
     assert r.status == 0, r.out
     wh = api.find("webhook", json.loads(r.out)["Webhook"]["id"])
     assert wh["relationships"]["devicegroup"]["id"] == dg["id"]
-    Path(".impt.project").write_text(json.dumps({"deviceGroupId": "gone"}))
+    write_project("gone")
     r = logged_in(f"webhook create -u {URL} -e deployment -m json")
     assert r.status == 1
     assert r.out.splitlines() == [
@@ -404,7 +403,7 @@ def test_list_filter_errors(logged_in: Any) -> None:
 
 
 def test_list_empty_dg_uses_project(logged_in: Any, world: dict) -> None:
-    Path(".impt.project").write_text(json.dumps({"deviceGroupId": world["d1"]}))
+    write_project(world["d1"])
     assert _listed(logged_in, 'webhook list --dg ""') == [world["w1"], world["w5"]]
     assert _listed(logged_in, 'webhook list --product ""') == [
         world["w1"],
