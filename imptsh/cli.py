@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import IO
 
 from . import __version__
+from .api.auth import login_with_password
+from .api.client import Client, Credentials
 from .commands.registry import GROUP_DESCRIPTIONS, groups
 from .commands.runner import run_line
 from .context import SessionLogin
@@ -113,9 +115,7 @@ def help_text() -> str:
 @contextmanager
 def simulator(devices: int) -> Iterator[tuple[str, SessionLogin]]:
     """The bundled simulator on a free loopback port, logged in as its demo user."""
-    from .api.auth import login_with_password
-    from .api.client import Client, Credentials
-    from .sim.server import start
+    from .sim.server import start  # only a --sim session needs the simulator
 
     sim = start(port=0, devices=devices)
     try:

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .api import resources
 from .api.errors import ImpCentralError, NotFoundError
-from .commands.common import rel_id
-from .commands.runner import Invocation
-from .entities import ENTITIES, FACTORY_TYPES, dg_cli_type
-from .views import short_view, truncate_blocks
+from .entities import FACTORY_TYPES, dg_cli_type
+from .invocation import Invocation
+from .output.render import format_text
+from .views import ident_info, rel_id, short_view, truncate_blocks
 
 Resource = dict[str, Any]
 
@@ -25,7 +26,7 @@ class Doomed:
     kind: str
     resource: Resource
     ident: str
-    headers: dict[str, str] | None = None
+    password: str | None = None  # a login key's deletion needs the account password
 
 
 @dataclass
@@ -39,9 +40,13 @@ class DeletionPlan:
     project_file: Path | None = None
     project_summary: str | None = None
 
-    def add(self, kind: str, resource: Resource, ident: str | None = None, **kw: Any) -> None:
-        if not any(d.kind == kind and d.resource["id"] == resource["id"] for d in self.delete):
-            self.delete.append(Doomed(kind, resource, ident or resource["id"], **kw))
+    def add(self, kind: str, resource: Resource, ident: str | None = None) -> Doomed:
+        for doomed in self.delete:
+            if doomed.kind == kind and doomed.resource["id"] == resource["id"]:
+                return doomed
+        doomed = Doomed(kind, resource, ident or resource["id"])
+        self.delete.append(doomed)
+        return doomed
 
     def add_unassign(self, device: Resource) -> None:
         if all(d["id"] != device["id"] for d in self.unassign):
@@ -93,8 +98,6 @@ def show_summary(inv: Invocation, plan: DeletionPlan) -> None:
     for title, blocks, more in summary_lines(plan):
         out.dialog(title)
         if out.is_json:
-            from .output.render import format_text
-
             out.dialog(format_text(blocks))
         else:
             out.blocks(blocks)
@@ -121,49 +124,35 @@ def execute(
         after_confirm()
     client, out, cache = inv.client, inv.out, inv.cache
     for device in plan.unassign:
-        dg_id = rel_id(device, "devicegroup")
         ident = f'Device "{device["id"]}"'
         try:
-            client.delete(
-                f"/devicegroups/{dg_id}/relationships/devices",
-                {"data": [{"type": "device", "id": device["id"]}]},
+            resources.unassign_devices(
+                client, cache, rel_id(device, "devicegroup") or "", [device["id"]]
             )
             out.info(f"{ident} is unassigned successfully.")
         except ImpCentralError as exc:
-            if not _all_not_found(exc):
+            if not resources.already_unassigned(exc):
                 raise
             out.info(f"{ident} is already unassigned.")
-        cache.invalidate("device")
     for build in plan.unflag:
         ident = f'Deployment "{plan.unflag_idents.get(build["id"], build["id"])}"'
         try:
-            client.patch(
-                f"/deployments/{build['id']}",
-                {
-                    "data": {
-                        "type": "deployment",
-                        "id": build["id"],
-                        "attributes": {"flagged": False},
-                    }
-                },
-            )
+            resources.update_deployment(client, cache, build["id"], flagged=False)
             out.info(f"{ident} is updated successfully.")
         except NotFoundError:
             out.info(f"{ident} is already deleted.")
     for doomed in sorted(plan.delete, key=_delete_rank):
-        entity = ENTITIES[doomed.kind]
-        ident = f'{entity.type_name} "{doomed.ident}"'
-        path = f"{entity.collection}/{doomed.resource['id']}"
+        ident = ident_info(doomed.kind, doomed.ident)
         try:
-            client.delete(path, headers=doomed.headers)
+            resources.delete_entity(
+                client, cache, doomed.kind, doomed.resource["id"], password=doomed.password
+            )
             out.info(f"{ident} is deleted successfully.")
         except NotFoundError:
             out.info(f"{ident} is already deleted.")
-        cache.forget(doomed.kind, doomed.resource["id"])
     for device, ident in plan.remove:
-        client.delete(f"/devices/{device['id']}")
+        resources.delete_entity(client, cache, "device", device["id"])
         out.info(f'Device "{ident}" is removed successfully.')
-        cache.forget("device", device["id"])
     if plan.files:
         for name in plan.files:
             Path(name).unlink(missing_ok=True)
@@ -178,9 +167,3 @@ def _delete_rank(doomed: Doomed) -> tuple[int, int]:
     rank = DELETE_ORDER.index(doomed.kind)
     has_targets = doomed.kind == "dg" and dg_cli_type(doomed.resource.get("type")) in FACTORY_TYPES
     return (rank, 0 if has_targets else 1)
-
-
-def _all_not_found(exc: ImpCentralError) -> bool:
-    if exc.status == 404:
-        return True
-    return exc.status == 400 and all(str(e.get("status")) == "404" for e in exc.errors)

@@ -90,10 +90,6 @@ class EntityKind:
     info_relationships: tuple[Relationship, ...]
     """Relationships shown as nested short blocks in the info view."""
 
-    def ident_info(self, ident: str) -> str:
-        """`<Type> "<ident>"`, e.g. `Device Group "MyDG"`."""
-        return f'{self.type_name} "{ident}"'
-
     def attr_matches(self, resource: Mapping[str, Any], attr: str, value: str) -> bool:
         """Whether `resource` matches identifier `value` on identification attribute `attr`.
 

@@ -16,6 +16,7 @@ from .api.errors import NotFoundError
 from .cache import EntityCache
 from .entities import ENTITIES, EntityKind
 from .errors import CommandError
+from .views import list_view
 
 Resource = dict[str, Any]
 
@@ -141,8 +142,6 @@ class Identifier:
         if not found:
             raise CommandError(f'{label} "{value}" is not found.')
         if len(found) > 1:
-            from .views import list_view
-
             related = RelatedLookup(self, bulk=True)
             me_id = self.me()["id"] if self.me is not None else None
             blocks = [list_view(kind, r, related, me_id=me_id) for r in found]

@@ -8,11 +8,10 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from .commands.common import project_dg, rel_id, show_warnings
-from .commands.runner import Invocation
 from .entities import ENTITIES
 from .errors import CommandError
-from .views import list_header, list_views, no_items_message
+from .invocation import Invocation
+from .views import list_header, list_views, no_items_message, rel_id
 
 Resource = dict[str, Any]
 
@@ -33,7 +32,7 @@ def filter_ids(inv: Invocation, kind: str, values: list[str]) -> list[str] | Non
 
 
 def _project_default(inv: Invocation, kind: str) -> list[str]:
-    dg = project_dg(inv)
+    dg = inv.project_dg()
     if dg is not None and kind == "dg":
         return [dg["id"]]
     if dg is not None and kind == "product" and rel_id(dg, "product"):
@@ -79,6 +78,6 @@ def print_list(inv: Invocation, kind: str, resources: list[Resource]) -> None:
         return
     warnings: list[str] = []
     blocks = list_views(kind, resources, inv.related(bulk=True), me_id=inv.me_id, warnings=warnings)
-    show_warnings(inv, warnings)
+    inv.out.warnings(warnings)
     inv.out.info(list_header(kind, len(resources)))
     inv.out.result(blocks)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .api.auth import login_with_key, login_with_password
-from .api.client import Client, Credentials, RetryPolicy
+from .api.client import Client, Credentials, Exchange, Observer, RetryPolicy
 from .cache import EntityCache
 from .context import AuthContext, SessionLogin, resolve_context
 from .output.printer import Output
@@ -38,7 +38,8 @@ class Session:
         self._clients: dict[tuple[Any, ...], Client] = {}
         self._caches: dict[tuple[Any, ...], EntityCache] = {}
         self._me: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self.last_context: AuthContext | None = None
+        self.observers: list[Observer] = []
+        """Called with every HTTP exchange of the session's clients, after `-z debug`'s."""
 
     @property
     def cwd(self) -> Path:
@@ -62,13 +63,24 @@ class Session:
         client = self._clients.get(key)
         if client is None:
             client = Client(ctx.endpoint, ctx.credentials, retry=self.retry)
-            client.observer = out.exchange if out.mode == "debug" else None
+            client.observer = self._observer(out)
             if ctx.kind == "env":
                 self._env_login(client, ctx)
             self._clients[key] = client
-        client.observer = out.exchange if out.mode == "debug" else None
-        self.last_context = ctx
+        client.observer = self._observer(out)
         return client
+
+    def _observer(self, out: Output) -> Observer | None:
+        """What watches this command's requests: `-z debug` output, then `observers`."""
+        watchers = ([out.exchange] if out.mode == "debug" else []) + self.observers
+        if not watchers:
+            return None
+
+        def observe(exchange: Exchange) -> None:
+            for watch in watchers:
+                watch(exchange)
+
+        return observe
 
     def _env_login(self, client: Client, ctx: AuthContext) -> None:
         login = ctx.env_login
@@ -94,16 +106,17 @@ class Session:
         )
         ctx.credentials = client.credentials
 
-    def cache(self, context: AuthContext | None = None) -> EntityCache:
-        ctx = context or self.last_context
-        key = _account_key(ctx)
+    def cache(self, context: AuthContext) -> EntityCache:
+        """The entity cache of the account `context` logs in as (kept across commands)."""
+        key = _account_key(context)
         if key not in self._caches:
             self._caches[key] = EntityCache()
         return self._caches[key]
 
-    def me(self, client: Client) -> dict[str, Any]:
-        """The current account (`GET /accounts/me`), fetched once per login."""
-        key = _account_key(self.last_context)
+    def me(self, client: Client, context: AuthContext) -> dict[str, Any]:
+        """The current account of `context` (`GET /accounts/me` with its logged-in `client`),
+        fetched once per login."""
+        key = _account_key(context)
         if key not in self._me:
             self._me[key] = client.get_resource("/accounts", "me")
         return self._me[key]
@@ -114,8 +127,6 @@ class Session:
         self._caches.clear()
 
 
-def _account_key(ctx: AuthContext | None) -> tuple[Any, ...]:
-    if ctx is None:
-        return ("none",)
+def _account_key(ctx: AuthContext) -> tuple[Any, ...]:
     path = str(ctx.file.path) if ctx.file else None
     return (ctx.kind, ctx.endpoint, path, tuple(sorted(ctx.env_login.items())))

@@ -73,7 +73,7 @@ class Related(Protocol):
 
 def ident_info(kind: str, ident: str) -> str:
     """Identifier info of an entity: `Device Group "MyDG"`."""
-    return ENTITIES[kind].ident_info(ident)
+    return f'{ENTITIES[kind].type_name} "{ident}"'
 
 
 def list_header(kind: str, count: int) -> str:
@@ -122,9 +122,10 @@ def _attributes(resource: Resource) -> Mapping[str, Any]:
     return resource.get("attributes") or {}
 
 
-def rel_id(resource: Resource, api_name: str) -> str | None:
-    """Id of the entity a relationship points to, None when the relationship is absent."""
-    rel = (resource.get("relationships") or {}).get(api_name)
+def rel_id(resource: Resource | None, api_name: str) -> str | None:
+    """Id of the entity a relationship points to, None when the relationship (or the
+    resource) is absent."""
+    rel = ((resource or {}).get("relationships") or {}).get(api_name)
     if not isinstance(rel, Mapping):
         return None
     value = rel.get("id")

@@ -1,26 +1,40 @@
-"""Shared fixtures: a live simulator on loopback, scratch HOME and working directory,
-runners for the CLI in-process and as a real subprocess."""
+"""Shared fixtures and helpers: a live simulator on loopback, scratch HOME and working
+directory, runners for the CLI in-process and as a real subprocess, a logged-in API client
+for setting up and checking state, and a recorder of the requests a session sends."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from imptsh.api.client import RetryPolicy
+from imptsh.api import resources
+from imptsh.api.auth import login_with_password
+from imptsh.api.client import Client, Credentials, Exchange, RetryPolicy
+from imptsh.cache import EntityCache
 from imptsh.commands.runner import run_line
+from imptsh.entities import ENTITIES
 from imptsh.session import Session
 
 REPO = Path(__file__).resolve().parent.parent
 FAST_RETRY = RetryPolicy(attempts=3, base_s=0.01, cap_s=0.05, max_retry_after_s=0.05)
+
+OK = "IMPT COMMAND SUCCEEDS"
+FAILS = "IMPT COMMAND FAILS"
+CANCELED = "Operation is canceled."
+ASK = "Enter 'y' (yes) or 'n' (no): "
+DEV = "development_devicegroup"
 
 for _var in (
     "NO_COLOR",
@@ -78,6 +92,52 @@ class Result:
     out: str
 
 
+@dataclass(frozen=True)
+class Sent:
+    """One request a session sent, as its client's observer saw it answered."""
+
+    method: str
+    path: str  # below the endpoint (`/products`); a followed `links.next` keeps its query
+    params: dict[str, Any] | None
+    headers: dict[str, str]
+    body: Any
+    status: int | None
+
+
+class RequestRecorder:
+    """Every request a session's clients send from its creation on, through the session's
+    public observer list."""
+
+    def __init__(self, session: Session):
+        self.sent: list[Sent] = []
+        session.observers.append(self._observe)
+
+    def _observe(self, exchange: Exchange) -> None:
+        url = urlsplit(exchange.url)
+        path = url.path.removeprefix("/v5") + (f"?{url.query}" if url.query else "")
+        self.sent.append(
+            Sent(
+                exchange.method,
+                path,
+                exchange.params,
+                dict(exchange.headers),
+                exchange.body,
+                exchange.status,
+            )
+        )
+
+    @property
+    def calls(self) -> list[tuple[str, str]]:
+        """(method, path) of every request, in order."""
+        return [(s.method, s.path) for s in self.sent]
+
+    def __len__(self) -> int:
+        return len(self.sent)
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+
 class Impt:
     """Runs impt command lines in-process against one Session, like one shell session."""
 
@@ -97,6 +157,10 @@ class Impt:
         self.session.prompter.stdout = out
         status = run_line(self.session, tokens, out)
         return Result(status, out.getvalue())
+
+    def record_requests(self) -> RequestRecorder:
+        """Records the requests of the command lines run from now on."""
+        return RequestRecorder(self.session)
 
 
 @pytest.fixture
@@ -144,81 +208,147 @@ def sim_control(sim: object, path: str, body: dict | None = None) -> dict:
     return response.json() if response.content else {}
 
 
+def lines(out: str) -> list[str]:
+    """The lines printed (only `\n` ends a line: source code may hold a `\r`)."""
+    return out.rstrip("\n").split("\n")
+
+
+def row(key: str, value: str, width: int, indent: int = 2) -> str:
+    """A rendered `key: value` line of a map whose longest key has `width` characters."""
+    return f"{' ' * indent}{key}: {' ' * (width - len(key))}{value}"
+
+
+def write_project(dg: dict[str, Any] | str, device_file: str = "", agent_file: str = "") -> None:
+    """A Project file for `dg` in the current directory."""
+    dg_id = dg if isinstance(dg, str) else dg["id"]
+    data = {"deviceGroupId": dg_id, "deviceFile": device_file, "agentFile": agent_file}
+    Path(".impt.project").write_text(json.dumps(data, indent=2))
+
+
+Ref = dict[str, Any] | str
+"""An entity as its resource or its id."""
+
+
+def _id(ref: Ref) -> str:
+    return ref if isinstance(ref, str) else ref["id"]
+
+
 class SimApi:
-    """Direct API access for setting up and checking state (not through imptsh)."""
+    """The demo account's own logged-in client, for setting up state and checking what
+    commands did (not through the session under test). Entity arguments are resources or
+    ids; created entities come back as resources."""
 
     def __init__(self, sim: Any):
-        self.base = sim.base_url
-        token = requests.post(
-            f"{self.base}/auth", json={"id": "demo", "password": "demo"}, timeout=10
-        ).json()["access_token"]
-        self.headers = {
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/vnd.api+json",
-        }
-
-    def call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
-        r = requests.request(
-            method,
-            self.base + path,
-            json=body,
-            params=params or None,
-            headers=self.headers,
-            timeout=10,
+        self.sim = sim
+        self.client = Client(sim.base_url, retry=FAST_RETRY, session=requests.Session())
+        tokens = login_with_password(self.client, "demo", "demo", lambda: "")
+        self.client.credentials = Credentials(
+            tokens["access_token"], tokens["expires_at"], refresh_token=tokens["refresh_token"]
         )
-        assert r.status_code < 300, r.text
-        return r.json() if r.content else None
+        self.cache = EntityCache()  # the resource functions want one; nothing reads it
+
+    # -- reading ----------------------------------------------------------------------------
 
     def get(self, path: str, **params: Any) -> Any:
-        return self.call("GET", path, **params)["data"]
+        """`data` of `GET path` (a resource or a list)."""
+        return self.client.get(path, params or None)["data"]
 
-    def product(self, name: str) -> dict[str, Any]:
-        body = {"data": {"type": "product", "attributes": {"name": name}}}
-        return self.call("POST", "/products", body)["data"]
+    def find(self, kind: str, ref: Ref) -> dict[str, Any] | None:
+        return self.client.find_resource(ENTITIES[kind].collection, _id(ref))
+
+    def entity(self, kind: str, ref: Ref) -> dict[str, Any]:
+        return self.client.get_resource(ENTITIES[kind].collection, _id(ref))
+
+    def devices(self, **filters: str) -> list[dict[str, Any]]:
+        return self.client.list("/devices", filters or None)
+
+    def device(self, ref: Ref) -> dict[str, Any]:
+        return self.entity("device", ref)
+
+    # -- changing ---------------------------------------------------------------------------
+
+    def product(
+        self, name: str, owner: str | None = None, descr: str | None = None
+    ) -> dict[str, Any]:
+        return resources.create_product(
+            self.client, self.cache, name, description=descr, owner_id=owner
+        )
 
     def dg(
-        self, product: dict[str, Any], name: str, typ: str = "development_devicegroup"
+        self,
+        product: Ref,
+        name: str,
+        typ: str = DEV,
+        descr: str | None = None,
+        **targets: Ref,
     ) -> dict[str, Any]:
-        body = {
-            "data": {
-                "type": typ,
-                "attributes": {"name": name, "description": f"{name} descr"},
-                "relationships": {"product": {"type": "product", "id": product["id"]}},
-            }
-        }
-        return self.call("POST", "/devicegroups", body)["data"]
+        """`targets`: `production_target=` and `dut_target=` Device Groups."""
+        return resources.create_device_group(
+            self.client,
+            self.cache,
+            typ,
+            name,
+            _id(product),
+            description=descr,
+            **{k: self._dg(v) for k, v in targets.items()},
+        )
 
-    def deploy(self, dg: dict[str, Any], device_code: str = "", **attrs: Any) -> dict[str, Any]:
-        body = {
-            "data": {
-                "type": "deployment",
-                "attributes": {"device_code": device_code, "agent_code": "", **attrs},
-                "relationships": {"devicegroup": {"type": dg["type"], "id": dg["id"]}},
-            }
-        }
-        return self.call("POST", "/deployments", body)["data"]
+    def deploy(self, dg: Ref, device_code: str = "", **attrs: Any) -> dict[str, Any]:
+        """A deployment of `dg`; `attrs` as `resources.create_deployment` takes them."""
+        attrs.setdefault("agent_code", "")
+        build = resources.create_deployment(
+            self.client, self.cache, self._dg(dg), device_code=device_code, **attrs
+        )
+        time.sleep(0.003)  # the next one gets a later created_at (millisecond resolution)
+        return build
 
-    def patch_build(self, build_id: str, **attrs: Any) -> None:
-        body = {"data": {"type": "deployment", "id": build_id, "attributes": attrs}}
-        self.call("PATCH", f"/deployments/{build_id}", body)
+    def zombie(self, product: Ref, device_code: str, **attrs: Any) -> dict[str, Any]:
+        """A deployment left without a group, as group deletes before 2024 left them."""
+        rels = {"product": {"type": "product", "id": _id(product)}}
+        attributes = {"device_code": device_code, "agent_code": "", **attrs}
+        body = {"data": {"type": "deployment", "attributes": attributes, "relationships": rels}}
+        return sim_control(self.sim, "zombies", body)["data"]
 
-    def devices(self) -> list[dict[str, Any]]:
-        return self.get("/devices")
+    def update_build(self, build: Ref, **attrs: Any) -> None:
+        resources.update_deployment(self.client, self.cache, _id(build), **attrs)
 
-    def assign(self, dg: dict[str, Any], *device_ids: str) -> None:
-        body = {"data": [{"type": "device", "id": d} for d in device_ids]}
-        self.call("POST", f"/devicegroups/{dg['id']}/relationships/devices", body)
+    def set_min(self, dg: Ref, build: Ref) -> None:
+        resources.set_min_supported_deployment(self.client, self.cache, _id(dg), _id(build))
 
-    def set_min(self, dg: dict[str, Any], build: dict[str, Any]) -> None:
-        body = {"data": {"type": "deployment", "id": build["id"]}}
-        self.call("PUT", f"/devicegroups/{dg['id']}/relationships/min_supported_deployment", body)
+    def assign(self, dg: Ref, *devices: Ref) -> list[dict[str, Any]]:
+        """Assigns the devices; returns them as they are now."""
+        ids = [_id(d) for d in devices]
+        resources.assign_devices(self.client, self.cache, _id(dg), ids)
+        return [self.device(i) for i in ids]
 
-    def delete_dg(self, dg: dict[str, Any]) -> None:
-        self.call("DELETE", f"/devicegroups/{dg['id']}")
+    def rename(self, device: Ref, name: str) -> None:
+        resources.update_device(self.client, self.cache, _id(device), name)
 
-    def device(self, device_id: str) -> dict[str, Any]:
-        return self.get(f"/devices/{device_id}")
+    def webhook(
+        self, dg: Ref, url: str = "https://example.com/hook", event: str = "deployment"
+    ) -> dict[str, Any]:
+        return resources.create_webhook(
+            self.client, self.cache, self._dg(dg), url, event, "application/json"
+        )
 
-    def rename(self, device_id: str, name: str) -> None:
-        body = {"data": {"type": "device", "id": device_id, "attributes": {"name": name}}}
-        self.call("PATCH", f"/devices/{device_id}", body)
+    def delete(self, kind: str, ref: Ref) -> None:
+        resources.delete_entity(self.client, self.cache, kind, _id(ref))
+
+    def _dg(self, ref: Ref) -> dict[str, Any]:
+        return ref if isinstance(ref, dict) else self.entity("dg", ref)
+
+
+@pytest.fixture
+def api(sim: Any) -> SimApi:
+    """A logged-in client of the demo account against a fresh simulator."""
+    return SimApi(sim)
+
+
+@pytest.fixture
+def other(sim: Any) -> dict[str, Any]:
+    """A second account, `other`, whose entities demo can see (demo collaborates on it)."""
+    account = sim_control(
+        sim, "accounts", {"username": "other", "password": "pw", "email": "other@example.com"}
+    )["data"]
+    sim_control(sim, "collaborators", {"account": "other", "collaborator": "demo"})
+    return account

@@ -76,20 +76,8 @@ def test_prompted_password_and_one_time_password(impt, sim):
 
 
 def test_choose_method_then_login_key(logged_in, sim, home):
-    created = logged_in("loginkey create --pwd demo -z json") if _has("loginkey") else None
-    if created is None:
-        headers = {
-            "Authorization": "Bearer " + read_auth(home / ".impt.auth")["accessToken"],
-            "X-Electricimp-Password": "demo",
-        }
-        doc = requests.post(
-            f"{sim.base_url}/accounts/me/login_keys",
-            headers=headers,
-            json={"data": {"type": "login_key", "attributes": {}}},
-        ).json()
-        key = doc["data"]["id"]
-    else:
-        key = json.loads(created.out)["Login Key"]["id"]
+    created = logged_in("loginkey create --pwd demo -z json")
+    key = json.loads(created.out)["Login Key"]["id"]
     result = logged_in(f"auth login --local -e {sim.base_url}", stdin=f"2\n{key}\n")
     assert result.status == 0, result.out
     assert "Choose authentication method:\n  (1) User/Password\n  (2) Login Key\n" in result.out
@@ -97,12 +85,6 @@ def test_choose_method_then_login_key(logged_in, sim, home):
     assert data["loginKey"] == key and "refreshToken" not in data
     info = logged_in("auth info")
     assert "Login method:              Login Key" in info.out
-
-
-def _has(group: str) -> bool:
-    from imptsh.commands.registry import groups
-
-    return group in groups()
 
 
 def test_logout(logged_in, home):

@@ -1,5 +1,7 @@
 """The impCentral requester: one `requests.Session`, JSON:API envelopes, token refresh,
-bounded retries and lazy pagination. Resource modules build on `Client`."""
+bounded retries, lazy pagination and server-sent-event streams. It knows no entity: the
+request bodies of impCentral's operations, and their effect on the entity cache, are built
+in `resources`."""
 
 from __future__ import annotations
 
@@ -25,11 +27,15 @@ from .errors import (
     UnexpectedResponseError,
     error_for,
 )
+from .events import EventStream
 
 DEFAULT_ENDPOINT = "https://api.electricimp.com/v5"
 JSONAPI = "application/vnd.api+json"
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 REFRESH_MARGIN_S = 180  # impt refreshes when fewer than 3 minutes remain
+# impCentral keeps an idle event stream alive with a comment every 30 s or less: a stream
+# silent for twice that long is dead.
+STREAM_READ_TIMEOUT_S = 60.0
 PAGE_SIZE = 100
 
 _shared_session: requests.Session | None = None
@@ -124,6 +130,7 @@ class Client:
         credentials: Credentials | None = None,
         *,
         timeout: tuple[float, float] = (10.0, 60.0),
+        stream_read_timeout: float = STREAM_READ_TIMEOUT_S,
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
         observer: Observer | None = None,
@@ -131,6 +138,7 @@ class Client:
         self.endpoint = endpoint.rstrip("/")
         self.credentials = credentials
         self.timeout = timeout
+        self.stream_read_timeout = stream_read_timeout
         self.retry = retry or RetryPolicy()
         self.session = session or shared_session()
         self.observer = observer
@@ -233,12 +241,41 @@ class Client:
         headers: dict[str, str] | None = None,
         auth: bool = True,
     ) -> Any:
+        return self._decode(method, self._exchange(method, path, params, body, headers, auth))
+
+    def stream_events(self, path: str, *, params: dict[str, Any] | None = None) -> EventStream:
+        """Opens a server-sent-events response (`GET path`) and returns its events as an
+        iterator. The request is sent before this returns, with the same bearer token, the
+        single token refresh on a 401, the retries and the error mapping of `request`;
+        reading waits at most `stream_read_timeout` seconds for the next bytes.
+        `EventStream.close()` may be called from any thread and ends the iteration."""
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        response = self._exchange("GET", path, params, None, headers, True, stream=True)
+        if response.status_code != 200:
+            with response:
+                self._decode("GET", response)  # raises the API's error
+            raise UnexpectedResponseError()
+        return EventStream(response, self.endpoint, self.stream_read_timeout)
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: Any,
+        headers: dict[str, str] | None,
+        auth: bool,
+        *,
+        stream: bool = False,
+    ) -> requests.Response:
+        """Sends until the answer is final: one token refresh on a 401, bounded backoff on
+        429 and (for idempotent methods) 5xx."""
         if auth:
             self._refresh_if_expiring()
         refreshed = False
         attempt = 0
         while True:
-            response = self._send(method, path, params, body, headers, auth)
+            response = self._send(method, path, params, body, headers, auth, stream=stream)
             status = response.status_code
             if (
                 status == 401
@@ -247,15 +284,17 @@ class Client:
                 and self._can_refresh()
                 and not _carries_password(headers)
             ):
+                response.close()
                 self.refresh()
                 refreshed = True
                 continue
             retryable = status == 429 or (status >= 500 and method in IDEMPOTENT)
             if retryable and attempt + 1 < self.retry.attempts:
+                response.close()
                 time.sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
                 attempt += 1
                 continue
-            return self._decode(method, response)
+            return response
 
     def _headers(self, auth: bool, extra: dict[str, str] | None) -> dict[str, str]:
         headers = {"Content-Type": JSONAPI if auth else "application/json"}
@@ -275,15 +314,24 @@ class Client:
         body: Any,
         extra_headers: dict[str, str] | None,
         auth: bool,
+        *,
+        stream: bool = False,
     ) -> requests.Response:
         url = self.url_for(path)
         headers = self._headers(auth, extra_headers)
         data = None if body is None else json.dumps(body, separators=(",", ":"))
         exchange = Exchange(method, url, headers, params, body)
         self.request_count += 1
+        timeout = (self.timeout[0], self.stream_read_timeout) if stream else self.timeout
         try:
             response = self.session.request(
-                method, url, params=params, data=data, headers=headers, timeout=self.timeout
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=timeout,
+                stream=stream,
             )
         except requests.exceptions.Timeout:
             raise ConnectionFailedError(self.endpoint, "the request timed out") from None
@@ -302,7 +350,8 @@ class Client:
         if self.observer is not None:
             exchange.status = response.status_code
             exchange.response_headers = dict(response.headers)
-            exchange.response_body = _json_or_text(response)
+            if not stream or response.status_code != 200:  # an open stream has no end to show
+                exchange.response_body = _json_or_text(response)
             self.observer(exchange)
         return response
 

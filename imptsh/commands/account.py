@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from .. import listing
+from ..invocation import Invocation
 from .common import ACCOUNT_ID, show_info
-from .registry import new_group
-from .runner import Invocation
-from .spec import Option
+from .spec import Group, Option
 
-group = new_group("account")
+group = Group("account", "Account information commands.")
 
 
 @group.command(

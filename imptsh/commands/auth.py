@@ -8,11 +8,11 @@ from ..api.auth import login_with_key, login_with_password
 from ..api.client import DEFAULT_ENDPOINT, Client
 from ..context import AuthData, AuthFile, global_auth_file, local_auth_file
 from ..errors import CommandError
-from .registry import new_group
-from .runner import Invocation
-from .spec import EMPTY_OK, FLAG, Args, Option
+from ..invocation import Invocation
+from ..output.render import format_text
+from .spec import EMPTY_OK, FLAG, Args, Group, Option
 
-group = new_group("auth")
+group = Group("auth", "Authentication commands.")
 
 LOCAL = Option("local", "l", "Uses the local Auth File in the current directory.", FLAG)
 CONFIRMED = Option(
@@ -152,6 +152,4 @@ def info(inv: Invocation) -> None:
 
 
 def _partial(inv: Invocation, block: dict[str, Any]) -> list[str]:
-    from ..output.render import format_text
-
     return format_text({"Auth": block}, minimal=inv.out.mode == "minimal").splitlines()

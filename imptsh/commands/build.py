@@ -7,12 +7,14 @@ from dataclasses import replace
 from typing import Any
 
 from .. import listing
+from ..api import resources
 from ..deletion import DeletionPlan, execute
 from ..entities import dg_api_type
 from ..errors import CommandError
 from ..highlight import highlight_squirrel
+from ..invocation import Invocation
 from ..output.render import GREEN, MAX_STRING, RESET_FG, TRUNCATION_MARK, format_text
-from ..views import short_view
+from ..views import rel_id, short_view
 from .common import (
     CONFIRMED,
     FORCE,
@@ -25,7 +27,6 @@ from .common import (
     older,
     owner_opt,
     product_opt,
-    rel_id,
     resolve_build,
     resolve_dg,
     restart_dg,
@@ -38,11 +39,9 @@ from .firmware_checks import (
     check_files,
     check_options,
 )
-from .registry import new_group
-from .runner import Invocation
-from .spec import EMPTY_OK, FLAG, OPT_BOOL, Option
+from .spec import EMPTY_OK, FLAG, OPT_BOOL, Group, Option
 
-group = new_group("build")
+group = Group("build", "Build manipulation commands.")
 
 Resource = dict[str, Any]
 
@@ -134,7 +133,6 @@ def cleanup(inv: Invocation) -> None:
         if args.unflag and attr(build, "flagged"):
             plan.add_unflag(build)
     execute(inv, plan)
-    inv.cache.invalidate("build")
 
 
 def _is_zombie(build: Resource) -> bool:
@@ -158,17 +156,21 @@ def _is_zombie(build: Resource) -> bool:
 def copy(inv: Invocation) -> None:
     source, ident = resolve_build(inv, inv.args.build)
     dg = inv.identifier.resolve("dg", inv.args.dg)
-    attributes: dict[str, Any] = {
-        "device_code": attr(source, "device_code") or "",
-        "agent_code": attr(source, "agent_code") or "",
-    }
+    copied: dict[str, Any] = {}
     if inv.args.all:
-        attributes["description"] = attr(source, "description")
-        if attr(source, "origin") is not None:
-            attributes["origin"] = attr(source, "origin")
-        attributes["tags"] = list(attr(source, "tags") or [])
-        attributes["flagged"] = bool(attr(source, "flagged"))
-    new = _create(inv, dg, attributes)
+        copied = {
+            "description": attr(source, "description"),
+            "origin": attr(source, "origin"),
+            "flagged": bool(attr(source, "flagged")),
+            "tags": list(attr(source, "tags") or []),
+        }
+    new = _create(
+        inv,
+        dg,
+        device_code=attr(source, "device_code") or "",
+        agent_code=attr(source, "agent_code") or "",
+        **copied,
+    )
     inv.out.info(f'Deployment "{new["id"]}" is created successfully.')
     inv.out.info(f'Deployment "{ident}" is copied successfully to Deployment "{new["id"]}".')
 
@@ -205,7 +207,6 @@ def delete(inv: Invocation) -> None:
     if inv.args.force and attr(build, "flagged"):
         plan.add_unflag(build, ident)
     execute(inv, plan)
-    inv.cache.invalidate("build")
 
 
 # -- deploy / run ----------------------------------------------------------------------------
@@ -233,16 +234,17 @@ def _deploy(inv: Invocation) -> tuple[Resource, Resource, str]:
     agent_code = _read_source(inv, agent_file, "agent")
     dg, dg_ident = resolve_dg(inv, args.dg)
     check_before_deploy(inv, dg, device_file, device_code, agent_file, agent_code)
-    attributes: dict[str, Any] = {"device_code": device_code, "agent_code": agent_code}
-    if args.descr is not None:
-        attributes["description"] = args.descr
-    if args.origin is not None:
-        attributes["origin"] = args.origin
-    if args.flagged is not None:
-        attributes["flagged"] = bool(args.flagged)
-    if args.tag:
-        attributes["tags"] = [str(t) for t in args.tag]
-    return _create(inv, dg, attributes), dg, dg_ident
+    new = _create(
+        inv,
+        dg,
+        device_code=device_code,
+        agent_code=agent_code,
+        description=args.descr,
+        origin=args.origin,
+        flagged=None if args.flagged is None else bool(args.flagged),
+        tags=[str(t) for t in args.tag] or None,
+    )
+    return new, dg, dg_ident
 
 
 def _read_source(inv: Invocation, name: str | None, kind: str) -> str:
@@ -255,32 +257,17 @@ def _read_source(inv: Invocation, name: str | None, kind: str) -> str:
         return handle.read()
 
 
-def _create(inv: Invocation, dg: Resource, attributes: dict[str, Any]) -> Resource:
-    body = {
-        "data": {
-            "type": "deployment",
-            "attributes": attributes,
-            "relationships": {"devicegroup": {"type": dg["type"], "id": dg["id"]}},
-        }
-    }
-    doc = inv.client.post("/deployments", body) or {}
-    _meta_warnings(inv, doc)
-    new = doc.get("data") or {}
-    inv.cache.put("build", new)
-    inv.cache.invalidate("build")
-    inv.cache.forget("dg", dg["id"])  # its current deployment has changed
-    return new
-
-
-def _meta_warnings(inv: Invocation, doc: dict[str, Any]) -> None:
-    """Warnings a successful create may carry in `data.meta` (commands.md §2.7)."""
-    data = doc.get("data")
-    meta = data.get("meta") if isinstance(data, dict) else None
+def _create(inv: Invocation, dg: Resource, **attributes: Any) -> Resource:
+    """A new Deployment of `dg`, with the warnings the answer carries in `data.meta`
+    (commands.md §2.7) printed."""
+    new = resources.create_deployment(inv.client, inv.cache, dg, **attributes)
+    meta = new.get("meta")
     if not isinstance(meta, list):
-        return
+        return new
     for item in meta:
         if isinstance(item, dict) and "title" in item and "detail" in item:
             inv.out.info(f"{item['title']}: {item['detail']}")
+    return new
 
 
 # -- get / info ------------------------------------------------------------------------------
@@ -475,30 +462,17 @@ def list_(inv: Invocation) -> None:
 def run(inv: Invocation) -> None:
     new, dg, dg_ident = _deploy(inv)
     inv.out.info(f'Deployment "{new["id"]}" is created successfully.')
-    dg_id = dg["id"]
-    inv.client.put(
-        f"/devicegroups/{dg_id}/relationships/min_supported_deployment",
-        {"data": {"type": "deployment", "id": new["id"]}},
-    )
+    resources.set_min_supported_deployment(inv.client, inv.cache, dg["id"], new["id"])
     inv.out.info(f'Min supported Deployment for Device Group "{dg_ident}" is updated successfully.')
     if inv.args.descr is not None:
         # impt 2.6.1 always PATCHes here; without --descr there is nothing to change.
-        inv.client.patch(
-            f"/devicegroups/{dg_id}",
-            {
-                "data": {
-                    "type": dg["type"],
-                    "id": dg_id,
-                    "attributes": {"description": inv.args.descr},
-                }
-            },
-        )
+        resources.update_device_group(inv.client, inv.cache, dg, description=inv.args.descr)
         inv.out.info(f'Device Group "{dg_ident}" is updated successfully.')
-    inv.cache.forget("dg", dg_id)  # min supported deployment (and description) changed
     devices = restart_dg(inv, dg, dg_ident, conditional=inv.args.conditional)
-    if inv.args.log and devices:
+    if devices:  # with no device to restart, nothing has run
         inv.out.info(f'Deployment "{new["id"]}" is run successfully.')
-        inv.out.info(LOG_NOTE)
+        if inv.args.log:
+            inv.out.info(LOG_NOTE)
 
 
 # -- update ----------------------------------------------------------------------------------
@@ -520,11 +494,7 @@ def run(inv: Invocation) -> None:
 def update(inv: Invocation) -> None:
     args = inv.args
     build, ident = resolve_build(inv, args.build)
-    attributes: dict[str, Any] = {}
-    if args.descr is not None:
-        attributes["description"] = args.descr
-    if args.flagged is not None:
-        attributes["flagged"] = bool(args.flagged)
+    tags: list[str] | None = None
     if args.tag or args.remove_tag:
         tags = [str(t) for t in attr(build, "tags") or []]
         for tag in args.remove_tag:
@@ -533,14 +503,14 @@ def update(inv: Invocation) -> None:
         for tag in args.tag:
             if str(tag) not in tags:
                 tags.append(str(tag))
-        attributes["tags"] = tags
-    doc = inv.client.patch(
-        f"/deployments/{build['id']}",
-        {"data": {"type": "deployment", "id": build["id"], "attributes": attributes}},
+    resources.update_deployment(
+        inv.client,
+        inv.cache,
+        build["id"],
+        description=args.descr,
+        flagged=None if args.flagged is None else bool(args.flagged),
+        tags=tags,
     )
-    if isinstance(doc, dict) and isinstance(doc.get("data"), dict):
-        inv.cache.put("build", doc["data"])
-    inv.cache.invalidate("build")
     inv.out.info(f'Deployment "{ident}" is updated successfully.')
 
 

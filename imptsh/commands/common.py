@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..api import resources
 from ..api.client import parse_timestamp
 from ..entities import DG_TYPES, ENTITIES
 from ..errors import CommandError
-from ..views import info_view, short_view, truncate_blocks
-from .runner import Invocation
+from ..invocation import Invocation
+from ..views import info_view, rel_id, short_view, truncate_blocks
 from .spec import EMPTY_OK, FLAG, Option
 
 Resource = dict[str, Any]
@@ -58,50 +59,22 @@ DESCR = Option("descr", "s", "Description.", EMPTY_OK, placeholder="<description
 # -- resolving with project defaults ---------------------------------------------------
 
 
-def project_dg_id(inv: Invocation) -> str | None:
-    project = inv.project()
-    return project.device_group_id if project else None
-
-
-def project_dg(inv: Invocation) -> Resource | None:
-    """The Project file's Device Group, or None without a Project file; a vanished group is
-    impt's `saved in Project File, does not exist anymore` error."""
-    dg_id = project_dg_id(inv)
-    if dg_id is None:
-        return None
-    dg = inv.identifier.get("dg", dg_id)
-    if dg is None:
-        raise CommandError(
-            f'Device Group "{dg_id}", saved in Project File, does not exist anymore.',
-            hints=(
-                "Impossible to execute the command.",
-                'Use "impt project delete" command to delete the outdated Project.',
-            ),
-        )
-    return dg
-
-
 def resolve_dg(inv: Invocation, value: str | None) -> tuple[Resource, str]:
     """(device group, identifier for messages): the option's value, else the project's."""
     if value:
         return inv.identifier.resolve("dg", value), value
-    dg = project_dg(inv)
+    dg = inv.project_dg()
     if dg is None:
         raise CommandError("No Device Group Identifier is specified.")
     return dg, dg["id"]
 
 
 def resolve_product(inv: Invocation, value: str | None) -> tuple[Resource, str]:
+    """(product, identifier for messages): the option's value, else the Product of the
+    Project file's Device Group."""
     if value:
         return inv.identifier.resolve("product", value), value
-    dg = project_dg(inv)
-    product_id = rel_id(dg, "product") if dg else None
-    if product_id is None:
-        raise CommandError("No Product Identifier is specified.")
-    product = inv.identifier.get("product", product_id)
-    if product is None:
-        raise CommandError(f'Product "{product_id}" is not found.')
-    return product, product_id
+    return _of_project_dg(inv, "product", "product")
 
 
 def resolve_build(inv: Invocation, value: str | None) -> tuple[Resource, str]:
@@ -109,14 +82,24 @@ def resolve_build(inv: Invocation, value: str | None) -> tuple[Resource, str]:
     Always a fresh `GET` (code and flags must be current)."""
     if value:
         return inv.identifier.fresh("build", inv.identifier.resolve("build", value)), value
-    dg = project_dg(inv)
-    build_id = rel_id(dg, "current_deployment") if dg else None
-    if build_id is None:
-        raise CommandError("No Deployment Identifier is specified.")
-    build = inv.identifier.get("build", build_id)
-    if build is None:
-        raise CommandError(f'Deployment "{build_id}" is not found.')
-    return build, build_id
+    return _of_project_dg(inv, "build", "current_deployment")
+
+
+def _of_project_dg(inv: Invocation, kind: str, relationship: str) -> tuple[Resource, str]:
+    """The entity the Project file's Device Group points to through `relationship`, by id."""
+    dg = inv.project_dg()
+    entity_id = rel_id(dg, relationship)
+    if entity_id is None:
+        raise CommandError(f"No {ENTITIES[kind].type_name} Identifier is specified.")
+    return get_by_id(inv, kind, entity_id), entity_id
+
+
+def get_by_id(inv: Invocation, kind: str, entity_id: str) -> Resource:
+    """The entity with this id (one `GET`, no list), else impt's not-found error."""
+    found = inv.identifier.get(kind, entity_id)
+    if found is None:
+        raise CommandError(f'{ENTITIES[kind].type_name} "{entity_id}" is not found.')
+    return found
 
 
 def resolve_device(inv: Invocation, value: str | None) -> tuple[Resource, str]:
@@ -125,17 +108,8 @@ def resolve_device(inv: Invocation, value: str | None) -> tuple[Resource, str]:
     return inv.identifier.resolve("device", value), value
 
 
-def rel_id(resource: Resource | None, name: str) -> str | None:
-    rel = ((resource or {}).get("relationships") or {}).get(name)
-    return rel.get("id") if isinstance(rel, dict) else None
-
-
 def attr(resource: Resource, name: str) -> Any:
     return (resource.get("attributes") or {}).get(name)
-
-
-def ident_info(kind: str, ident: str) -> str:
-    return f'{ENTITIES[kind].type_name} "{ident}"'
 
 
 def dg_devices(inv: Invocation, dg_id: str) -> list[Resource]:
@@ -152,20 +126,13 @@ def info_blocks(inv: Invocation, blocks: list[dict[str, Any]]) -> None:
         inv.out.info(more)
 
 
-def show_warnings(inv: Invocation, warnings: list[str]) -> None:
-    """Corrupted-relationship warnings: `Error:` lines in text modes, nothing in json."""
-    if inv.out.text_mode:
-        for warning in warnings:
-            inv.out.write(f"Error: {warning}")
-
-
 def info_result(inv: Invocation, kind: str, resource: Resource, ident: str) -> dict[str, Any]:
     """The info view of `resource`, its warnings already printed."""
     warnings: list[str] = []
     view = info_view(
         kind, resource, inv.related(bulk=False), me_id=inv.me_id, warnings=warnings, ident=ident
     )
-    show_warnings(inv, warnings)
+    inv.out.warnings(warnings)
     return view
 
 
@@ -192,8 +159,7 @@ def restart_dg(inv: Invocation, dg: Resource, ident: str, *, conditional: bool) 
     if not devices:
         inv.out.info(f"{label} does not have assigned Devices.")
         return devices
-    action = "conditional_restart" if conditional else "restart"
-    inv.client.post(f"/devicegroups/{dg['id']}/{action}")
+    resources.restart_device_group(inv.client, dg["id"], conditional=conditional)
     prefix = "Conditional restart" if conditional else "Restart"
     inv.out.info(f"{prefix} request for Devices assigned to {label} is successful:")
     info_blocks(inv, [short_view("device", d) for d in devices])

@@ -74,7 +74,7 @@ _META = {
 def entity_items(session: Any, kind: str) -> list[CompletionItem]:
     """Names and ids of `kind` that the session's cache already knows; never a request."""
     try:
-        cache = session.cache(session.last_context or session.context())
+        cache = session.cache(session.context())
     except Exception:  # noqa: BLE001 - not logged in: nothing to offer
         return []
     items: list[CompletionItem] = []

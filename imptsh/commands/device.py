@@ -6,9 +6,12 @@ from dataclasses import replace
 from typing import Any
 
 from .. import listing
+from ..api import resources
 from ..api.errors import ImpCentralError
 from ..deletion import DeletionPlan, execute
 from ..entities import dg_api_type
+from ..invocation import Invocation
+from ..views import rel_id
 from .common import (
     CONFIRMED,
     FORCE,
@@ -19,15 +22,12 @@ from .common import (
     dg_type_opt,
     owner_opt,
     product_opt,
-    rel_id,
     resolve_dg,
     show_info,
 )
-from .registry import new_group
-from .runner import Invocation
-from .spec import EMPTY_OK, FLAG, Option
+from .spec import EMPTY_OK, FLAG, Group, Option
 
-group = new_group("device")
+group = Group("device", "Device manipulation commands.")
 
 Resource = dict[str, Any]
 
@@ -73,11 +73,7 @@ def assign(inv: Invocation) -> None:
             f'Device "{ident}" is assigned to another Device Group. '
             f'It will be reassigned to Device Group "{dg_ident}".'
         )
-    inv.client.post(
-        f"/devicegroups/{dg['id']}/relationships/devices",
-        {"data": [{"type": "device", "id": device["id"]}]},
-    )
-    inv.cache.forget("device", device["id"])
+    resources.assign_devices(inv.client, inv.cache, dg["id"], [device["id"]])
     inv.out.info(f'Device "{ident}" is assigned successfully to Device Group "{dg_ident}".')
 
 
@@ -167,7 +163,6 @@ def remove(inv: Invocation) -> None:
     if inv.args.force and rel_id(device, "devicegroup") is not None:
         plan.add_unassign(device)
     execute(inv, plan)
-    inv.cache.invalidate("device")
 
 
 # -- restart ---------------------------------------------------------------------------------
@@ -186,8 +181,7 @@ def restart(inv: Invocation) -> None:
     ident = inv.args.device
     device = inv.identifier.resolve("device", ident)
     conditional = inv.args.conditional
-    action = "conditional_restart" if conditional else "restart"
-    inv.client.post(f"/devices/{device['id']}/{action}")
+    resources.restart_device(inv.client, device["id"], conditional=conditional)
     prefix = "Conditional restart" if conditional else "Restart"
     inv.out.info(f'{prefix} request for Device "{ident}" is successful.')
     if inv.args.log:
@@ -219,27 +213,16 @@ def unassign(inv: Invocation) -> None:
         inv.out.info(f'Device "{ident}" is already unassigned.')
         return
     # impt 2.6.1 never sends --unbond from this command; imptsh does what the manual says.
-    headers = {"X-Electricimp-Key": inv.args.unbond} if inv.args.unbond else None
     try:
-        inv.client.delete(
-            f"/devicegroups/{dg_id}/relationships/devices",
-            {"data": [{"type": "device", "id": device["id"]}]},
-            headers=headers,
+        resources.unassign_devices(
+            inv.client, inv.cache, dg_id, [device["id"]], unbond_key=inv.args.unbond
         )
     except ImpCentralError as exc:
-        if not _all_not_found(exc):
+        if not resources.already_unassigned(exc):
             raise
-        inv.cache.forget("device", device["id"])
         inv.out.info(f'Device "{ident}" is already unassigned.')
         return
-    inv.cache.forget("device", device["id"])
     inv.out.info(f'Device "{ident}" is unassigned successfully.')
-
-
-def _all_not_found(exc: ImpCentralError) -> bool:
-    if exc.status == 404:
-        return True
-    return exc.status == 400 and all(str(e.get("status")) == "404" for e in exc.errors)
 
 
 # -- update ----------------------------------------------------------------------------------
@@ -263,11 +246,5 @@ def _all_not_found(exc: ImpCentralError) -> bool:
 def update(inv: Invocation) -> None:
     ident = inv.args.device
     device = inv.identifier.resolve("device", ident)
-    doc = inv.client.patch(
-        f"/devices/{device['id']}",
-        {"data": {"type": "device", "id": device["id"], "attributes": {"name": inv.args.name}}},
-    )
-    if isinstance(doc, dict) and isinstance(doc.get("data"), dict):
-        inv.cache.put("device", doc["data"])
-    inv.cache.invalidate("device")
+    resources.update_device(inv.client, inv.cache, device["id"], inv.args.name)
     inv.out.info(f'Device "{ident}" is updated successfully.')

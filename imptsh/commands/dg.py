@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import re
-import sys
 from dataclasses import replace
 from typing import Any
 
 from .. import listing
+from ..api import resources
+from ..api.errors import ImpCentralError
 from ..deletion import DeletionPlan, execute
 from ..entities import (
     DG_TYPES,
@@ -21,7 +20,8 @@ from ..entities import (
     production_target_type,
 )
 from ..errors import CommandError
-from ..views import dg_full_view, info_view, short_view
+from ..invocation import Invocation
+from ..views import dg_full_view, ident_info, info_view, rel_id, short_view
 from .common import (
     BUILD_ID,
     CONFIRMED,
@@ -35,17 +35,14 @@ from .common import (
     older,
     owner_opt,
     product_opt,
-    rel_id,
     resolve_dg,
     resolve_product,
     restart_dg,
-    show_warnings,
 )
-from .registry import new_group
-from .runner import Invocation
-from .spec import EMPTY_OK, FLAG, OPT_BOOL, Args, Option
+from .env_variable import parse_env_variable
+from .spec import EMPTY_OK, FLAG, OPT_BOOL, Args, Group, Option
 
-group = new_group("dg")
+group = Group("dg", "Device Group manipulation commands.")
 
 Resource = dict[str, Any]
 
@@ -88,10 +85,6 @@ ENV_VARIABLE = Option(
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _dg_info(ident: str) -> str:
-    return f'Device Group "{ident}"'
-
-
 def _fresh_dg(inv: Invocation, value: str | None) -> tuple[Resource, str]:
     """The Device Group (project default) as the server has it now: relationships such as
     the min supported deployment must be current."""
@@ -120,10 +113,10 @@ def _invalid_option(name: str, dg_type: str, allowed: tuple[str, ...]) -> str:
 
 def _targets(
     inv: Invocation, dg_type: str, product_id: str, target: str | None, dut: str | None
-) -> dict[str, dict[str, str]]:
+) -> dict[str, Resource]:
     """Resolves and checks `--target` then `--dut` (dg create/update step 2); returns the
-    relationships to send."""
-    rels: dict[str, dict[str, str]] = {}
+    target Device Groups by keyword of `resources.create_device_group`."""
+    rels: dict[str, Resource] = {}
     for option, value, label, rel, required_type in (
         ("target", target, "Production Target", "production_target", production_target_type),
         ("dut", dut, "DUT Target", "dut_target", dut_target_type),
@@ -142,109 +135,8 @@ def _targets(
             )
         if rel_id(found, "product") != product_id:
             raise CommandError(f"{label} Device Group must be from the same Product.")
-        rels[rel] = {"type": found["type"], "id": found["id"]}
+        rels[rel] = found
     return rels
-
-
-def _env_vars(value: str | None) -> Any:
-    """`--env-variable` parsed as JSON; impt's stderr line and JSON.parse's message on error."""
-    if value is None:
-        return None
-    try:
-        return json.loads(value, parse_constant=_reject_constant)
-    except (json.JSONDecodeError, _BadConstant) as exc:
-        print(f"Invalid JSON string: {value}", file=sys.stderr)
-        raise CommandError(js_json_error(value, exc)) from None
-
-
-class _BadConstant(ValueError):
-    pass
-
-
-def _reject_constant(name: str) -> Any:
-    raise _BadConstant(name)
-
-
-_CONTEXT = 10  # V8's kMaxContextCharacters
-
-
-def js_json_error(text: str, exc: Exception) -> str:
-    """The message JavaScript's `JSON.parse` (V8) gives for `text`, approximated from
-    Python's parser error."""
-    if isinstance(exc, _BadConstant):
-        pos = text.find(str(exc))
-        if str(exc) == "-Infinity":
-            return f"No number after minus sign in JSON at position {pos + 1}"
-        return _unexpected_token(text, max(pos, 0))
-    assert isinstance(exc, json.JSONDecodeError)
-    pos, msg = exc.pos, exc.msg
-    if msg.startswith("Unterminated string"):
-        return f"Unterminated string in JSON at position {len(text)}"
-    if pos >= len(text) or (msg == "Expecting value" and not text[pos:].strip()):
-        return "Unexpected end of JSON input"
-    if msg == "Extra data":
-        return f"Unexpected non-whitespace character after JSON at position {pos}"
-    if msg.startswith("Invalid control character"):
-        return f"Bad control character in string literal in JSON at position {pos}"
-    if msg.startswith("Invalid \\uXXXX"):
-        return f"Bad Unicode escape in JSON at position {pos}"
-    if msg.startswith("Invalid \\escape"):
-        return f"Bad escaped character in JSON at position {pos}"
-    if msg.startswith("Expecting property name"):
-        before = text[:pos].rstrip()
-        if before.endswith("{"):
-            return f"Expected property name or '}}' in JSON at position {pos}"
-        return f"Expected double-quoted property name in JSON at position {pos}"
-    if msg == "Expecting ':' delimiter":
-        return f"Expected ':' after property name in JSON at position {pos}"
-    if msg == "Expecting ',' delimiter":
-        if _innermost(text, pos) == "[":
-            return f"Expected ',' or ']' after array element in JSON at position {pos}"
-        return f"Expected ',' or '}}' after property value in JSON at position {pos}"
-    for literal in ("true", "false", "null"):
-        if msg == "Expecting value" and text[pos] == literal[0]:
-            rest = text[pos : pos + len(literal)]
-            bad = next((i for i, ch in enumerate(rest) if ch != literal[i]), None)
-            if bad is None:  # the input ends inside the literal
-                return "Unexpected end of JSON input"
-            return _unexpected_token(text, pos + bad)
-    if text[pos] == "-" and re.match(r"-([^0-9]|$)", text[pos:]):
-        return f"No number after minus sign in JSON at position {pos + 1}"
-    return _unexpected_token(text, pos)
-
-
-def _unexpected_token(text: str, pos: int) -> str:
-    token = text[pos] if pos < len(text) else ""
-    if len(text) < 2 * _CONTEXT + 1:
-        context = f'"{text}"'
-    elif pos < _CONTEXT:
-        context = f'"{text[: pos + _CONTEXT]}"...'
-    elif pos < len(text) - _CONTEXT:
-        context = f'..."{text[pos - _CONTEXT : pos + _CONTEXT]}"...'
-    else:
-        context = f'..."{text[pos - _CONTEXT :]}"'
-    return f"Unexpected token '{token}', {context} is not valid JSON"
-
-
-def _innermost(text: str, pos: int) -> str | None:
-    """The innermost open bracket (`{` or `[`) at `pos`, skipping strings."""
-    stack: list[str] = []
-    in_string = escaped = False
-    for ch in text[:pos]:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "{[":
-            stack.append(ch)
-        elif ch in "}]" and stack:
-            stack.pop()
-    return stack[-1] if stack else None
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -287,32 +179,23 @@ def builds(inv: Invocation) -> None:
         if args.unflag_old and not args.unflag and minimum is not None:
             flagged = [b for b in flagged if older(b, minimum)]
         if not flagged:
-            inv.out.info(f'No "flagged" Deployments are found for {_dg_info(ident)}.')
+            inv.out.info(f'No "flagged" Deployments are found for {ident_info("dg", ident)}.')
         for build in flagged:
-            inv.client.patch(
-                f"/deployments/{build['id']}",
-                {
-                    "data": {
-                        "type": "deployment",
-                        "id": build["id"],
-                        "attributes": {"flagged": False},
-                    }
-                },
-            )
+            resources.update_deployment(inv.client, inv.cache, build["id"], flagged=False)
             inv.out.info(f'Deployment "{build["id"]}" is updated successfully.')
-        inv.cache.invalidate("build")
     if args.remove:
         unflagged = inv.identifier.list("build", {"devicegroup.id": dg_id, "flagged": "false"})
         if minimum is not None:
             unflagged = [b for b in unflagged if older(b, minimum)]
         if not unflagged:
-            inv.out.info(f"No Deployments that can be deleted are found for {_dg_info(ident)}.")
+            inv.out.info(
+                f"No Deployments that can be deleted are found for {ident_info('dg', ident)}."
+            )
         else:
             plan = DeletionPlan()
             for build in unflagged:
                 plan.add("build", build)
             execute(inv, plan)
-            inv.cache.invalidate("build")
     listing.print_list(inv, "build", inv.identifier.list("build", {"devicegroup.id": dg_id}))
 
 
@@ -350,26 +233,19 @@ def create(inv: Invocation) -> None:
     args = inv.args
     dg_type = args.dg_type or "development"
     product, _ = resolve_product(inv, args.product)
-    rels: dict[str, Any] = {"product": {"type": "product", "id": product["id"]}}
-    rels.update(_targets(inv, dg_type, product["id"], args.target, args.dut))
-    env = _env_vars(args.env_variable)
-    attributes: dict[str, Any] = {"name": args.name}
-    if args.descr is not None:
-        attributes["description"] = args.descr
-    if args.region:
-        attributes["region"] = args.region
-    if args.env_variable is not None:
-        attributes["env_vars"] = env
-    body = {
-        "data": {
-            "type": dg_api_type(dg_type),
-            "attributes": attributes,
-            "relationships": rels,
-        }
-    }
-    dg = inv.client.post("/devicegroups", body)["data"]
-    inv.cache.put("dg", dg)
-    inv.cache.invalidate("dg")
+    targets = _targets(inv, dg_type, product["id"], args.target, args.dut)
+    env = parse_env_variable(args.env_variable)
+    dg = resources.create_device_group(
+        inv.client,
+        inv.cache,
+        dg_api_type(dg_type),
+        args.name,
+        product["id"],
+        description=args.descr,
+        region=args.region or None,
+        env_vars=resources.UNCHANGED if args.env_variable is None else env,
+        **targets,
+    )
     inv.out.info(f'Device Group "{args.name}" is created successfully.')
     inv.out.result(short_view("dg", dg))
 
@@ -398,7 +274,6 @@ def delete(inv: Invocation) -> None:
         for build in inv.identifier.list("build", {"devicegroup.id": dg["id"], "flagged": "true"}):
             plan.add_unflag(build)
     execute(inv, plan)
-    inv.cache.invalidate("dg", "build", "device", "webhook")
 
 
 @group.command(
@@ -440,7 +315,7 @@ def info(inv: Invocation) -> None:
         )
     else:
         view = info_view("dg", dg, related, me_id=inv.me_id, warnings=warnings, ident=ident)
-    show_warnings(inv, warnings)
+    inv.out.warnings(warnings)
     inv.out.result(view)
 
 
@@ -493,16 +368,12 @@ def reassign(inv: Invocation) -> None:
     source = inv.identifier.resolve("dg", source_ident)
     devices = dg_devices(inv, source["id"])
     if not devices:
-        inv.out.info(f"{_dg_info(source_ident)} does not have assigned Devices.")
+        inv.out.info(f"{ident_info('dg', source_ident)} does not have assigned Devices.")
         return
-    inv.client.post(
-        f"/devicegroups/{to['id']}/relationships/devices",
-        {"data": [{"type": "device", "id": d["id"]} for d in devices]},
-    )
-    inv.cache.invalidate("device")
+    resources.assign_devices(inv.client, inv.cache, to["id"], [d["id"] for d in devices])
     inv.out.info(
-        f"The following Devices assigned to {_dg_info(source_ident)} are reassigned "
-        f"successfully to {_dg_info(to_ident)}:"
+        f"The following Devices assigned to {ident_info('dg', source_ident)} are reassigned "
+        f"successfully to {ident_info('dg', to_ident)}:"
     )
     info_blocks(inv, [short_view("device", d) for d in devices])
 
@@ -554,16 +425,14 @@ def unassign(inv: Invocation) -> None:
     dg, ident = resolve_dg(inv, args.dg)
     devices = dg_devices(inv, dg["id"])
     if not devices:
-        inv.out.info(f"{_dg_info(ident)} does not have assigned Devices.")
+        inv.out.info(f"{ident_info('dg', ident)} does not have assigned Devices.")
         return
-    headers = {"X-Electricimp-Key": args.unbond} if args.unbond else None
-    inv.client.delete(
-        f"/devicegroups/{dg['id']}/relationships/devices",
-        {"data": [{"type": "device", "id": d["id"]} for d in devices]},
-        headers=headers,
+    resources.unassign_devices(
+        inv.client, inv.cache, dg["id"], [d["id"] for d in devices], unbond_key=args.unbond
     )
-    inv.cache.invalidate("device")
-    inv.out.info(f"The following Devices are unassigned successfully from {_dg_info(ident)}:")
+    inv.out.info(
+        f"The following Devices are unassigned successfully from {ident_info('dg', ident)}:"
+    )
     info_blocks(inv, [short_view("device", d) for d in devices])
 
 
@@ -603,44 +472,42 @@ def update(inv: Invocation) -> None:
     dg, ident = _fresh_dg(inv, args.dg)
     dg_type = dg_cli_type(dg.get("type"))
     # Every check first (impt's order), so that bad input changes nothing on the server.
-    rels = _targets(inv, dg_type, rel_id(dg, "product") or "", args.target, args.dut)
+    targets = _targets(inv, dg_type, rel_id(dg, "product") or "", args.target, args.dut)
     lcab = args.load_code_after_blessing
     if lcab is not None and dg_type not in PRODUCTION_TYPES:
         raise CommandError(_invalid_option("load-code-after-blessing", dg_type, PRODUCTION_TYPES))
     build: Resource | None = None
     if args.min_supported_deployment is not None:
         build = _check_min_supported(inv, dg, ident, args.min_supported_deployment)
-    env = _env_vars(args.env_variable)
+    env = parse_env_variable(args.env_variable)
+    label = ident_info("dg", ident)
+    # The PATCH goes first: if the server rejects it (a duplicate name, ...), nothing has
+    # changed; the min supported deployment was validated above.
+    resources.update_device_group(
+        inv.client,
+        inv.cache,
+        dg,
+        name=args.name,
+        description=args.descr,
+        load_code_after_blessing=lcab,
+        env_vars=resources.UNCHANGED if args.env_variable is None else env,
+        **targets,
+    )
     if build is not None:
-        inv.client.put(
-            f"/devicegroups/{dg['id']}/relationships/min_supported_deployment",
-            {"data": {"type": "deployment", "id": build["id"]}},
-        )
-        inv.out.info(f"Min supported Deployment for {_dg_info(ident)} is updated successfully.")
-    attributes: dict[str, Any] = {}
-    if args.name is not None:
-        attributes["name"] = args.name
-    if args.descr is not None:
-        attributes["description"] = args.descr
-    if lcab is not None:
-        attributes["load_code_after_blessing"] = lcab
-    if args.env_variable is not None:
-        attributes["env_vars"] = env
-    data: dict[str, Any] = {"type": dg["type"], "id": dg["id"], "attributes": attributes}
-    if rels:
-        data["relationships"] = rels
-    updated = inv.client.patch(f"/devicegroups/{dg['id']}", {"data": data})
-    if updated and isinstance(updated.get("data"), dict):
-        inv.cache.put("dg", updated["data"])
-    inv.cache.invalidate("dg")
-    inv.out.info(f"{_dg_info(ident)} is updated successfully.")
+        try:
+            resources.set_min_supported_deployment(inv.client, inv.cache, dg["id"], build["id"])
+        except ImpCentralError:
+            inv.out.info(f"{label} is updated successfully.")
+            raise
+        inv.out.info(f"Min supported Deployment for {label} is updated successfully.")
+    inv.out.info(f"{label} is updated successfully.")
 
 
 def _check_min_supported(inv: Invocation, dg: Resource, ident: str, value: str) -> Resource:
     build = inv.identifier.resolve("build", value)
     if rel_id(build, "devicegroup") != dg["id"]:
         raise CommandError(
-            f'Deployment "{value}" does not belong to {_dg_info(ident)}. '
+            f'Deployment "{value}" does not belong to {ident_info("dg", ident)}. '
             "Impossible to set it as Min supported Deployment."
         )
     current_id = rel_id(dg, "min_supported_deployment")

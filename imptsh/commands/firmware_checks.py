@@ -11,8 +11,8 @@ from typing import Any
 from ..entities import DG_TYPES, dg_cli_type
 from ..errors import CommandError
 from ..firmware import Finding, check_sources, format_finding
+from ..invocation import Invocation
 from .common import dg_opt, dg_type_opt, resolve_dg
-from .runner import Invocation
 from .spec import FLAG, Args, Option
 
 __all__ = [

@@ -6,21 +6,17 @@ password in the `X-Electricimp-Password` header (`--pwd`, else prompted, hidden)
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from .. import listing
+from ..api import resources
 from ..deletion import DeletionPlan, execute
 from ..entities import LOGINKEY
-from ..errors import CommandError
+from ..invocation import Invocation
 from ..views import short_view
-from .common import CONFIRMED, show_info
-from .registry import new_group
-from .runner import Invocation
-from .spec import EMPTY_OK, Option
+from .common import CONFIRMED, get_by_id, show_info
+from .spec import EMPTY_OK, Group, Option
 
-group = new_group("loginkey")
-
-PASSWORD_HEADER = "X-Electricimp-Password"
+group = Group("loginkey", "Login Key manipulation commands.")
 
 LK = Option("lk", "k", "Login Key identifier.", placeholder="<login_key_id>", required=True)
 PWD = Option(
@@ -46,14 +42,6 @@ def _password(inv: Invocation) -> str:
     return inv.session.prompter.secret("Enter password: ")
 
 
-def _get_key(inv: Invocation, key_id: str) -> dict[str, Any]:
-    """The login key by id only (no listing): impt's not-found error otherwise."""
-    key = inv.identifier.get("loginkey", key_id)
-    if key is None:
-        raise CommandError(f'{LOGINKEY.type_name} "{key_id}" is not found.')
-    return key
-
-
 @group.command(
     "create",
     "Creates a new Login Key for the current account.",
@@ -61,16 +49,7 @@ def _get_key(inv: Invocation, key_id: str) -> dict[str, Any]:
 )
 def create(inv: Invocation) -> None:
     password = _password(inv)
-    attributes: dict[str, Any] = {}
-    if inv.args.descr is not None:
-        attributes["description"] = inv.args.descr
-    key = inv.client.post(
-        LOGINKEY.collection,
-        {"data": {"type": "login_key", "attributes": attributes}},
-        headers={PASSWORD_HEADER: password},
-    )["data"]
-    inv.cache.put("loginkey", key)
-    inv.cache.invalidate("loginkey")
+    key = resources.create_login_key(inv.client, inv.cache, password, description=inv.args.descr)
     inv.out.info(f'{LOGINKEY.type_name} "{key["id"]}" is created successfully.')
     inv.out.result(short_view("loginkey", key))
 
@@ -82,17 +61,15 @@ def create(inv: Invocation) -> None:
 )
 def delete(inv: Invocation) -> None:
     key_id = inv.args.lk
-    key = _get_key(inv, key_id)
-    headers: dict[str, str] = {}
+    key = get_by_id(inv, "loginkey", key_id)
     plan = DeletionPlan()
-    plan.add("loginkey", key, key_id, headers=headers)
+    doomed = plan.add("loginkey", key, key_id)
 
     def ask_password() -> None:
-        headers[PASSWORD_HEADER] = _password(inv)
+        doomed.password = _password(inv)
 
     # impt asks for the password only once the deletion is confirmed.
     execute(inv, plan, after_confirm=ask_password)
-    inv.cache.invalidate("loginkey")
 
 
 @group.command(
@@ -101,7 +78,7 @@ def delete(inv: Invocation) -> None:
     [LK],
 )
 def info(inv: Invocation) -> None:
-    key = _get_key(inv, inv.args.lk)
+    key = get_by_id(inv, "loginkey", inv.args.lk)
     show_info(inv, "loginkey", key, inv.args.lk)
 
 
@@ -121,19 +98,6 @@ def list_(inv: Invocation) -> None:
 def update(inv: Invocation) -> None:
     password = _password(inv)
     key_id = inv.args.lk
-    key = _get_key(inv, key_id)
-    updated = inv.client.patch(
-        f"{LOGINKEY.collection}/{key['id']}",
-        {
-            "data": {
-                "type": "login_key",
-                "id": key["id"],
-                "attributes": {"description": inv.args.descr},
-            }
-        },
-        headers={PASSWORD_HEADER: password},
-    )
-    if updated and isinstance(updated.get("data"), dict):
-        inv.cache.put("loginkey", updated["data"])
-    inv.cache.invalidate("loginkey")
+    key = get_by_id(inv, "loginkey", key_id)
+    resources.update_login_key(inv.client, inv.cache, key["id"], password, inv.args.descr)
     inv.out.info(f'{LOGINKEY.type_name} "{key_id}" is updated successfully.')

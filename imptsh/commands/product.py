@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .. import listing
+from ..api import resources
 from ..deletion import DeletionPlan, execute
-from ..views import info_view, product_full_view, short_view
+from ..invocation import Invocation
+from ..views import info_view, product_full_view, rel_id, short_view
 from .common import (
     CONFIRMED,
     FORCE,
@@ -14,15 +16,11 @@ from .common import (
     dg_devices,
     owner_opt,
     product_opt,
-    rel_id,
     resolve_product,
-    show_warnings,
 )
-from .registry import new_group
-from .runner import Invocation
-from .spec import EMPTY_OK, FLAG, Option
+from .spec import EMPTY_OK, FLAG, Group, Option
 
-group = new_group("product")
+group = Group("product", "Product manipulation commands.")
 
 NAME = Option("name", "n", "Name of the Product.", placeholder="<product_name>")
 DESCR = Option(
@@ -42,15 +40,14 @@ PROJECT_DEFAULT = " If not specified, the Product of the Device Group referenced
 )
 def create(inv: Invocation) -> None:
     args = inv.args
-    body: dict = {"data": {"type": "product", "attributes": {"name": args.name}}}
-    if args.descr is not None:
-        body["data"]["attributes"]["description"] = args.descr
-    if args.owner:
-        owner = inv.identifier.resolve("account", args.owner)
-        body["data"]["relationships"] = {"owner": {"type": "account", "id": owner["id"]}}
-    product = inv.client.post("/products", body)["data"]
-    inv.cache.put("product", product)
-    inv.cache.invalidate("product")
+    owner = inv.identifier.resolve("account", args.owner) if args.owner else None
+    product = resources.create_product(
+        inv.client,
+        inv.cache,
+        args.name,
+        description=args.descr,
+        owner_id=owner["id"] if owner else None,
+    )
     inv.out.info(f'Product "{args.name}" is created successfully.')
     inv.out.result(short_view("product", product))
 
@@ -87,7 +84,6 @@ def delete(inv: Invocation) -> None:
             if inv.args.force and attr(build, "flagged") and rel_id(build, "devicegroup") is None:
                 plan.add_unflag(build)
     execute(inv, plan)
-    inv.cache.invalidate("dg", "build")
 
 
 @group.command(
@@ -127,7 +123,7 @@ def info(inv: Invocation) -> None:
         view = info_view(
             "product", product, related, me_id=inv.me_id, warnings=warnings, ident=ident
         )
-    show_warnings(inv, warnings)
+    inv.out.warnings(warnings)
     inv.out.result(view)
 
 
@@ -150,16 +146,7 @@ def list_(inv: Invocation) -> None:
 )
 def update(inv: Invocation) -> None:
     product, ident = resolve_product(inv, inv.args.product)
-    attributes = {}
-    if inv.args.name is not None:
-        attributes["name"] = inv.args.name
-    if inv.args.descr is not None:
-        attributes["description"] = inv.args.descr
-    updated = inv.client.patch(
-        f"/products/{product['id']}",
-        {"data": {"type": "product", "id": product["id"], "attributes": attributes}},
+    resources.update_product(
+        inv.client, inv.cache, product["id"], name=inv.args.name, description=inv.args.descr
     )
-    if updated and isinstance(updated.get("data"), dict):
-        inv.cache.put("product", updated["data"])
-    inv.cache.invalidate("product")
     inv.out.info(f'Product "{ident}" is updated successfully.')

@@ -1,61 +1,27 @@
-"""Every command group, in the order impt lists them."""
+"""Every command group, in the order impt lists them. A group is listed once its module
+exists; a module named here that is missing fails at import."""
 
 from __future__ import annotations
 
-import importlib
-
+from . import account, auth, build, device, dg, loginkey, product, webhook
 from .spec import Group
 
-GROUP_MODULES = (
-    "account",
-    "auth",
-    "build",
-    "device",
-    "dg",
-    "log",
-    "loginkey",
-    "product",
-    "project",
-    "webhook",
-)
-GROUP_DESCRIPTIONS = {
-    "account": "Account information commands.",
-    "auth": "Authentication commands.",
-    "build": "Build manipulation commands.",
-    "device": "Device manipulation commands.",
-    "dg": "Device Group manipulation commands.",
-    "log": "Logs manipulation commands.",
-    "loginkey": "Login Key manipulation commands.",
-    "product": "Product manipulation commands.",
-    "project": "Project manipulation commands.",
-    "webhook": "Webhook manipulation commands.",
+GROUPS: dict[str, Group] = {
+    module.group.name: module.group
+    for module in (account, auth, build, device, dg, loginkey, product, webhook)
 }
-
-_groups: dict[str, Group] | None = None
+GROUP_DESCRIPTIONS = {name: group.description for name, group in GROUPS.items()}
 
 
 def groups() -> dict[str, Group]:
-    """The groups whose modules exist, each module exposing `group`."""
-    global _groups
-    if _groups is None:
-        found: dict[str, Group] = {}
-        for name in GROUP_MODULES:
-            try:
-                module = importlib.import_module(f"{__package__}.{name}")
-            except ModuleNotFoundError as exc:
-                if exc.name == f"{__package__}.{name}":
-                    continue
-                raise
-            found[name] = module.group
-        _groups = found
-    return _groups
+    return GROUPS
 
 
 def root_help() -> str:
     lines = ["", "Usage: impt <command> [options]", "", "Commands:"]
-    width = max(len(f"impt {g}") for g in groups()) + 2
-    for name in groups():
-        lines.append(f"  {f'impt {name}'.ljust(width)}{GROUP_DESCRIPTIONS[name]}")
+    width = max(len(f"impt {g}") for g in GROUPS) + 2
+    for name, group in GROUPS.items():
+        lines.append(f"  {f'impt {name}'.ljust(width)}{group.description}")
     lines += [
         "",
         "Options:",
@@ -63,7 +29,3 @@ def root_help() -> str:
         "  --help, -h     Show help  [boolean]",
     ]
     return "\n".join(lines)
-
-
-def new_group(name: str) -> Group:
-    return Group(name, GROUP_DESCRIPTIONS[name])

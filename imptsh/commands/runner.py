@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from ..api.client import Client
 from ..api.errors import (
     ApiError,
     ConnectionFailedError,
@@ -15,73 +14,16 @@ from ..api.errors import (
     RefreshFailedError,
     TokenExpiredError,
 )
-from ..cache import EntityCache
-from ..context import AuthContext, ContextError
+from ..context import ContextError
 from ..errors import Canceled, CommandError
-from ..identify import Identifier, RelatedLookup
+from ..invocation import Invocation
 from ..output.printer import FAILS, Output, color_wanted
-from ..project import ProjectFile, ProjectFileError
+from ..project import ProjectFileError
 from ..session import Session
 from .registry import groups, root_help
-from .spec import OUTPUT, Args, Command, UsageError, wants_help
+from .spec import OUTPUT, Command, UsageError, wants_help
 
 OK, FAILED = 0, 1
-
-
-class Invocation:
-    """What a command handler works with."""
-
-    def __init__(self, session: Session, command: Command, args: Args, out: Output):
-        self.session = session
-        self.command = command
-        self.args = args
-        self.out = out
-        self._client: Client | None = None
-        self._context: AuthContext | None = None
-        self._identifier: Identifier | None = None
-
-    @property
-    def context(self) -> AuthContext:
-        if self._context is None:
-            self._context = self.session.context()
-        return self._context
-
-    @property
-    def client(self) -> Client:
-        if self._client is None:
-            self._client = self.session.client(self.out, self.context)
-        return self._client
-
-    @property
-    def cache(self) -> EntityCache:
-        self.client  # noqa: B018 - the cache belongs to the account the client logs in as
-        return self.session.cache(self.context)
-
-    def me(self) -> dict[str, Any]:
-        return self.session.me(self.client)
-
-    @property
-    def me_id(self) -> str:
-        return str(self.me()["id"])
-
-    @property
-    def identifier(self) -> Identifier:
-        if self._identifier is None:
-            self._identifier = Identifier(self.client, self.cache, self.me)
-        return self._identifier
-
-    def related(self, *, bulk: bool) -> RelatedLookup:
-        """Related-entity lookup for views: bulk (one list per kind) for lists."""
-        return RelatedLookup(self.identifier, bulk=bulk)
-
-    def project(self) -> ProjectFile | None:
-        return self.session.project()
-
-    def confirm(self, context: str | None = None) -> None:
-        """impt's confirmation, skipped by `--confirmed`; raises Canceled on no."""
-        if getattr(self.args, "confirmed", False):
-            return
-        self.session.prompter.confirm(context)
 
 
 def run_line(

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from .. import listing
+from ..api import resources
 from ..deletion import DeletionPlan, execute
 from ..entities import (
     DG_TYPES,
@@ -14,24 +15,22 @@ from ..entities import (
     WEBHOOK_MIME_TYPES,
     content_type_of_mime,
 )
-from ..errors import CommandError
-from ..views import short_view
+from ..invocation import Invocation
+from ..views import rel_id, short_view
 from .common import (
     CONFIRMED,
     attr,
     dg_opt,
     dg_type_opt,
+    get_by_id,
     owner_opt,
     product_opt,
-    rel_id,
     resolve_dg,
     show_info,
 )
-from .registry import new_group
-from .runner import Invocation
-from .spec import Option
+from .spec import Group, Option
 
-group = new_group("webhook")
+group = Group("webhook", "Webhook manipulation commands.")
 
 Resource = dict[str, Any]
 
@@ -58,14 +57,6 @@ MIME = Option(
 )
 
 
-def _get_webhook(inv: Invocation, wh_id: str) -> Resource:
-    """The webhook by id only: impt's not-found error otherwise."""
-    webhook = inv.identifier.get("webhook", wh_id)
-    if webhook is None:
-        raise CommandError(f'{WEBHOOK.type_name} "{wh_id}" is not found.')
-    return webhook
-
-
 @group.command(
     "create",
     "Creates a new Webhook for the specified Device Group." + PROJECT_DEFAULT,
@@ -79,20 +70,9 @@ def _get_webhook(inv: Invocation, wh_id: str) -> Resource:
 def create(inv: Invocation) -> None:
     args = inv.args
     dg, _ = resolve_dg(inv, args.dg)
-    body = {
-        "data": {
-            "type": "webhook",
-            "attributes": {
-                "url": args.url,
-                "event": args.event,
-                "content_type": content_type_of_mime(args.mime),
-            },
-            "relationships": {"devicegroup": {"type": dg["type"], "id": dg["id"]}},
-        }
-    }
-    webhook = inv.client.post(WEBHOOK.collection, body)["data"]
-    inv.cache.put("webhook", webhook)
-    inv.cache.invalidate("webhook")
+    webhook = resources.create_webhook(
+        inv.client, inv.cache, dg, args.url, args.event, content_type_of_mime(args.mime)
+    )
     inv.out.info(f'{WEBHOOK.type_name} "{webhook["id"]}" is created successfully.')
     inv.out.result(short_view("webhook", webhook))
 
@@ -101,15 +81,14 @@ def create(inv: Invocation) -> None:
 def delete(inv: Invocation) -> None:
     wh_id = inv.args.wh
     plan = DeletionPlan()
-    plan.add("webhook", _get_webhook(inv, wh_id), wh_id)
+    plan.add("webhook", get_by_id(inv, "webhook", wh_id), wh_id)
     execute(inv, plan)
-    inv.cache.invalidate("webhook")
 
 
 @group.command("info", "Displays information about the specified Webhook.", [WH])
 def info(inv: Invocation) -> None:
     wh_id = inv.args.wh
-    webhook = _get_webhook(inv, wh_id)
+    webhook = get_by_id(inv, "webhook", wh_id)
     show_info(inv, "webhook", webhook, wh_id)
 
 
@@ -180,17 +159,12 @@ def _dg_type(webhook: Resource, dg_of: Any) -> str | None:
 def update(inv: Invocation) -> None:
     args = inv.args
     wh_id = args.wh
-    webhook = _get_webhook(inv, wh_id)
-    attributes: dict[str, Any] = {}
-    if args.url is not None:
-        attributes["url"] = args.url
-    if args.mime is not None:
-        attributes["content_type"] = content_type_of_mime(args.mime)
-    updated = inv.client.patch(
-        f"{WEBHOOK.collection}/{webhook['id']}",
-        {"data": {"type": "webhook", "id": webhook["id"], "attributes": attributes}},
+    webhook = get_by_id(inv, "webhook", wh_id)
+    resources.update_webhook(
+        inv.client,
+        inv.cache,
+        webhook["id"],
+        url=args.url,
+        content_type=None if args.mime is None else content_type_of_mime(args.mime),
     )
-    if updated and isinstance(updated.get("data"), dict):
-        inv.cache.put("webhook", updated["data"])
-    inv.cache.invalidate("webhook")
     inv.out.info(f'{WEBHOOK.type_name} "{wh_id}" is updated successfully.')

@@ -13,6 +13,8 @@ from typing import IO, Any
 
 from ..api.client import Exchange
 from ..api.secrets import HIDDEN, mask_body, mask_headers, mask_login_keys
+from ..highlight import highlight_json
+from .render import format_json, format_text
 
 MODES = ("minimal", "json", "debug")
 SUCCEEDS = "IMPT COMMAND SUCCEEDS"
@@ -66,8 +68,6 @@ class Output:
 
     def result(self, obj: Any) -> None:
         """A RESULT object: the entity block or list impt would print."""
-        from .render import format_json, format_text
-
         self.printed_result = True
         if self.is_json:
             self.write(self._json(format_json(obj)))
@@ -78,13 +78,17 @@ class Output:
 
     def blocks(self, obj: Any) -> None:
         """Entity blocks shown inside INFO/DIALOG text (summaries, candidates)."""
-        from .render import format_text
-
         if self.is_json:
             return
         text = format_text(obj, minimal=self.mode == "minimal", color=self.color)
         if text:
             self.write(text)
+
+    def warnings(self, messages: list[str]) -> None:
+        """Corrupted-relationship warnings: `Error:` lines in text modes, nothing in json."""
+        if self.text_mode:
+            for message in messages:
+                self.write(f"Error: {message}")
 
     def error(self, message: str) -> None:
         if self.is_json:
@@ -98,11 +102,7 @@ class Output:
         self.info(SUCCEEDS)
 
     def _json(self, text: str) -> str:
-        if not self.json_color:
-            return text
-        from ..highlight import highlight_json
-
-        return highlight_json(text)
+        return highlight_json(text) if self.json_color else text
 
     def failed(self) -> None:
         self.info(FAILS)

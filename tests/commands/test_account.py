@@ -7,41 +7,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import sim_control
-
-OK = "IMPT COMMAND SUCCEEDS"
-FAILS = "IMPT COMMAND FAILS"
+from tests.conftest import FAILS, OK
 
 
 def _me(logged_in: Any) -> dict[str, Any]:
     r = logged_in("account info -z json")
     assert r.status == 0, r.out
     return json.loads(r.out)["Account"]
-
-
-def _collaborate(sim: Any) -> dict[str, Any]:
-    """A second account `other` whose entities demo can see."""
-    other = sim_control(
-        sim, "accounts", {"username": "other", "password": "pw", "email": "other@example.com"}
-    )["data"]
-    sim_control(sim, "collaborators", {"account": "other", "collaborator": "demo"})
-    return other
-
-
-def _requests(logged_in: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Records (method, path) of every request the session's client sends from now on."""
-    clients = list(logged_in.session._clients.values())
-    assert len(clients) == 1
-    client = clients[0]
-    calls: list[tuple[str, str]] = []
-    send = client._send
-
-    def recording(method: str, path: str, *args: Any) -> Any:
-        calls.append((method, path.replace(client.endpoint, "")))
-        return send(method, path, *args)
-
-    monkeypatch.setattr(client, "_send", recording)
-    return calls
 
 
 def test_info_default_is_me(logged_in: Any) -> None:
@@ -93,8 +65,7 @@ def test_info_not_found(logged_in: Any) -> None:
     assert r.out.splitlines() == ['Error: Account "not-exist-user" is not found.']
 
 
-def test_info_collaborated_account(logged_in: Any, sim: Any) -> None:
-    other = _collaborate(sim)
+def test_info_collaborated_account(logged_in: Any, other: dict[str, Any]) -> None:
     for user in ("other", "other@example.com", other["id"]):
         r = logged_in(f"account info -u {user}")
         assert r.status == 0, r.out
@@ -138,9 +109,8 @@ def test_list_only_me(logged_in: Any) -> None:
     ]
 
 
-def test_list_with_collaboration_all_modes(logged_in: Any, sim: Any) -> None:
+def test_list_with_collaboration_all_modes(logged_in: Any, other: dict[str, Any]) -> None:
     me = _me(logged_in)
-    other = _collaborate(sim)
     r = logged_in("account list -z minimal")
     assert r.status == 0
     assert r.out.splitlines() == [
@@ -170,14 +140,14 @@ def test_list_rejects_options(logged_in: Any) -> None:
     assert r.out.splitlines()[-2:] == ["Error: Unknown argument: user", FAILS]
 
 
-def test_request_economy(logged_in: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_request_economy(logged_in: Any) -> None:
     _me(logged_in)
-    calls = _requests(logged_in, monkeypatch)
+    sent = logged_in.record_requests()
     assert logged_in("account info -u demo").status == 0
-    assert calls == [("GET", "/accounts")]  # one list, then matched by username
-    calls.clear()
+    assert sent.calls == [("GET", "/accounts")]  # one list, then matched by username
+    sent.clear()
     assert logged_in("account info -u demo@example.com").status == 0
-    assert calls == []  # the list is still in the session's cache
-    calls.clear()
+    assert sent.calls == []  # the list is still in the session's cache
+    sent.clear()
     assert logged_in("account list").status == 0
-    assert calls == [("GET", "/accounts")]
+    assert sent.calls == [("GET", "/accounts")]

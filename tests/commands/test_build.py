@@ -9,52 +9,18 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SimApi as Api
-from tests.conftest import sim_control
+from tests.conftest import FAILS, OK, SimApi, lines, row, sim_control, write_project
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-OK = "IMPT COMMAND SUCCEEDS"
-FAILS = "IMPT COMMAND FAILS"
 CONFIRM = "Are you sure you want to continue?\nEnter 'y' (yes) or 'n' (no): "
 
 
 @pytest.fixture
-def api(sim: Any) -> Api:
-    return Api(sim)
-
-
-@pytest.fixture
-def world(api: Api) -> dict[str, Any]:
+def world(api: SimApi) -> dict[str, Any]:
     """Product P with development DG G (and its product P2 / DG G2)."""
     p = api.product("P")
     p2 = api.product("P2")
-    return {"p": p, "p2": p2, "g": api.dg(p, "G"), "g2": api.dg(p2, "G2")}
-
-
-def requests_made(impt: Any) -> int:
-    return sum(c.request_count for c in impt.session._clients.values())
-
-
-def project(dg: dict[str, Any], device: str = "device.nut", agent: str = "agent.nut") -> None:
-    data = {"deviceGroupId": dg["id"], "deviceFile": device, "agentFile": agent}
-    Path(".impt.project").write_text(json.dumps(data, indent=2))
-
-
-def lines(out: str) -> list[str]:
-    return out.rstrip("\n").split("\n")
-
-
-def row(key: str, value: str, width: int = 12, indent: int = 2) -> str:
-    """A rendered `key: value` line of a map whose longest key has `width` characters."""
-    return f"{' ' * indent}{key}: {' ' * (width - len(key))}{value}"
-
-
-def zombie(sim: Any, product: dict[str, Any], code: str, **attrs: Any) -> dict[str, Any]:
-    """A deployment left without a group (groups deleted before 2024 left theirs behind)."""
-    rels = {"product": {"type": "product", "id": product["id"]}}
-    attributes = {"device_code": code, "agent_code": "", **attrs}
-    body = {"data": {"type": "deployment", "attributes": attributes, "relationships": rels}}
-    return sim_control(sim, "zombies", body)["data"]
+    return {"p": p, "p2": p2, "g": api.dg(p, "G", descr="G descr"), "g2": api.dg(p2, "G2")}
 
 
 def created_id(out: str) -> str:
@@ -66,7 +32,7 @@ def created_id(out: str) -> str:
 # -- deploy ----------------------------------------------------------------------------------
 
 
-def test_deploy_files_and_attributes(logged_in: Any, api: Api, world: dict) -> None:
+def test_deploy_files_and_attributes(logged_in: Any, api: SimApi, world: dict) -> None:
     Path("d.nut").write_text('server.log("dev");\r\nlocal x = "é";', encoding="utf-8")
     Path("a.nut").write_text('server.log("agent");\n', encoding="utf-8")
     r = logged_in("build deploy -g G -x d.nut -y a.nut -s D -o O -t t1 --tag t2 --flagged")
@@ -96,7 +62,7 @@ def test_deploy_files_and_attributes(logged_in: Any, api: Api, world: dict) -> N
 
 
 def test_deploy_empty_code_without_files_and_output_modes(
-    logged_in: Any, api: Api, world: dict
+    logged_in: Any, api: SimApi, world: dict
 ) -> None:
     r = logged_in("build deploy -g G")
     assert r.status == 0
@@ -123,7 +89,7 @@ def test_deploy_empty_code_without_files_and_output_modes(
 
 
 def test_deploy_debug_body_types_relationship_and_omits_flagged(
-    logged_in: Any, api: Api, world: dict
+    logged_in: Any, api: SimApi, world: dict
 ) -> None:
     dg = api.dg(world["p"], "PD", "pre_dut_devicegroup")
     r = logged_in(f"build deploy -g {dg['id']} -z debug")
@@ -136,8 +102,8 @@ def test_deploy_debug_body_types_relationship_and_omits_flagged(
     assert api.get(f"/deployments/{created_id(r.out)}")["attributes"]["flagged"] is False
 
 
-def test_deploy_project_defaults(logged_in: Any, api: Api, world: dict) -> None:
-    project(world["g"])
+def test_deploy_project_defaults(logged_in: Any, api: SimApi, world: dict) -> None:
+    write_project(world["g"], "device.nut", "agent.nut")
     Path("device.nut").write_text("dev code")
     Path("agent.nut").write_text("agent code")
     r = logged_in("build deploy")
@@ -146,7 +112,7 @@ def test_deploy_project_defaults(logged_in: Any, api: Api, world: dict) -> None:
     assert (attrs["device_code"], attrs["agent_code"]) == ("dev code", "agent code")
 
 
-def test_deploy_errors(logged_in: Any, api: Api, world: dict) -> None:
+def test_deploy_errors(logged_in: Any, api: SimApi, world: dict) -> None:
     r = logged_in("build deploy -g G -x not-exist-file")
     assert r.status == 1
     assert lines(r.out) == [
@@ -180,7 +146,7 @@ def test_deploy_compile_error_is_reported(logged_in: Any, sim: Any, world: dict)
 
 
 def test_run_sets_min_supported_and_restarts(
-    logged_in: Any, api: Api, sim: Any, world: dict
+    logged_in: Any, api: SimApi, sim: Any, world: dict
 ) -> None:
     g = world["g"]
     devices = api.devices()
@@ -204,7 +170,18 @@ def test_run_sets_min_supported_and_restarts(
     assert any(e["msg"].startswith("Downloading new code") for e in logs)
 
 
-def test_run_descr_conditional_log_and_no_devices(logged_in: Any, api: Api, world: dict) -> None:
+def test_run_without_log_says_the_deployment_is_run(
+    logged_in: Any, api: SimApi, world: dict
+) -> None:
+    devices = api.devices()
+    api.assign(world["g"], devices[0])
+    r = logged_in("build run -g G")
+    assert r.status == 0, r.out
+    new = created_id(r.out)
+    assert lines(r.out)[-2:] == [f'Deployment "{new}" is run successfully.', OK]
+
+
+def test_run_descr_conditional_log_and_no_devices(logged_in: Any, api: SimApi, world: dict) -> None:
     g = world["g"]
     r = logged_in("build run -g G -s NEW")
     assert r.status == 0, r.out
@@ -215,7 +192,7 @@ def test_run_descr_conditional_log_and_no_devices(logged_in: Any, api: Api, worl
     ]
     assert api.get(f"/devicegroups/{g['id']}")["attributes"]["description"] == "NEW"
     api.assign(g, api.devices()[0]["id"])
-    project(g, "", "")
+    write_project(g)
     r = logged_in("build run --conditional --log -z debug")
     assert r.status == 0, r.out
     new = created_id(r.out)
@@ -241,7 +218,7 @@ def test_run_descr_conditional_log_and_no_devices(logged_in: Any, api: Api, worl
     assert r.status == 0 and r.out == ""
 
 
-def test_run_restart_lists_at_most_five_devices(logged_in: Any, api: Api, sim: Any) -> None:
+def test_run_restart_lists_at_most_five_devices(logged_in: Any, api: SimApi, sim: Any) -> None:
     sim_control(sim, "devices", {"count": 4})
     g = api.dg(api.product("P"), "G")
     api.assign(g, *[d["id"] for d in api.devices()])
@@ -254,7 +231,7 @@ def test_run_restart_lists_at_most_five_devices(logged_in: Any, api: Api, sim: A
 # -- copy ------------------------------------------------------------------------------------
 
 
-def test_copy(logged_in: Any, api: Api, world: dict) -> None:
+def test_copy(logged_in: Any, api: SimApi, world: dict) -> None:
     src = api.deploy(world["g"], "dev", description="D", origin="O", tags=["a", "b"], flagged=True)
     r = logged_in(f"build copy -b {src['id']} -g G2")
     assert r.status == 0, r.out
@@ -278,13 +255,13 @@ def test_copy(logged_in: Any, api: Api, world: dict) -> None:
     assert all_copy["flagged"] is True
 
 
-def test_copy_project_default_and_errors(logged_in: Any, api: Api, world: dict) -> None:
+def test_copy_project_default_and_errors(logged_in: Any, api: SimApi, world: dict) -> None:
     r = logged_in("build copy -g G2")
     assert r.status == 1 and "Error: No Deployment Identifier is specified." in r.out
     r = logged_in("build copy -b x")
     assert r.status == 1 and "Error: Missing required argument: dg" in r.out
     src = api.deploy(world["g"], "dev")
-    project(world["g"])
+    write_project(world["g"], "device.nut", "agent.nut")
     r = logged_in("build copy -g G2")
     assert r.status == 0
     assert f'Deployment "{src["id"]}" is copied successfully to Deployment' in r.out
@@ -295,7 +272,7 @@ def test_copy_project_default_and_errors(logged_in: Any, api: Api, world: dict) 
 # -- delete ----------------------------------------------------------------------------------
 
 
-def test_delete_min_supported_rule(logged_in: Any, api: Api, world: dict) -> None:
+def test_delete_min_supported_rule(logged_in: Any, api: SimApi, world: dict) -> None:
     g = world["g"]
     old = api.deploy(g, "1")
     mid = api.deploy(g, "2")
@@ -317,17 +294,16 @@ def test_delete_min_supported_rule(logged_in: Any, api: Api, world: dict) -> Non
 
 
 def test_delete_of_a_first_build_is_refused_before_any_delete(
-    logged_in: Any, api: Api, world: dict
+    logged_in: Any, api: SimApi, world: dict
 ) -> None:
     """A group's first build is its min supported deployment: imptsh refuses to delete it
     with impt's message, having sent no DELETE (the server would refuse it too)."""
     r = logged_in("build deploy -g G -t only")
     build = created_id(r.out)
-    before = requests_made(logged_in)
-    r = logged_in("build delete -b only -q -z debug")
+    sent = logged_in.record_requests()
+    r = logged_in("build delete -b only -q")
     assert r.status == 1
-    methods = re.findall(r'"method": "([A-Z]+)"', r.out)
-    assert len(methods) == requests_made(logged_in) - before and set(methods) == {"GET"}
+    assert sent.calls and {method for method, _ in sent.calls} == {"GET"}
     assert lines(r.out)[-2:] == [
         'Error: Impossible to delete Deployment "only". It is the Min supported Deployment or '
         f'newer for Device Group "{world["g"]["id"]}".',
@@ -336,7 +312,7 @@ def test_delete_of_a_first_build_is_refused_before_any_delete(
     assert [b["id"] for b in api.get("/deployments")] == [build]
 
 
-def test_delete_confirmation_paths(logged_in: Any, api: Api, world: dict) -> None:
+def test_delete_confirmation_paths(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "x", tags=["T"])
     api.set_min(world["g"], api.deploy(world["g"], "y"))  # `build` is older than the minimum
     summary = [
@@ -372,7 +348,7 @@ def test_delete_confirmation_paths(logged_in: Any, api: Api, world: dict) -> Non
     assert len(api.get("/deployments")) == 1
 
 
-def test_delete_flagged_needs_force(logged_in: Any, api: Api, world: dict) -> None:
+def test_delete_flagged_needs_force(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "x", flagged=True)
     api.set_min(world["g"], api.deploy(world["g"], "y"))
     r = logged_in(f"build delete -b {build['id']} -q")
@@ -397,12 +373,12 @@ def test_delete_flagged_needs_force(logged_in: Any, api: Api, world: dict) -> No
 # -- cleanup ---------------------------------------------------------------------------------
 
 
-def test_cleanup(logged_in: Any, api: Api, sim: Any, world: dict) -> None:
+def test_cleanup(logged_in: Any, api: SimApi, sim: Any, world: dict) -> None:
     r = logged_in("build cleanup -q")
     assert lines(r.out) == ["No Deployments are found.", OK]
-    z1 = zombie(sim, world["p"], "1")
-    z2 = zombie(sim, world["p"], "2", flagged=True)
-    z3 = zombie(sim, world["p2"], "3")
+    z1 = api.zombie(world["p"], "1")
+    z2 = api.zombie(world["p"], "2", flagged=True)
+    z3 = api.zombie(world["p2"], "3")
     live = api.deploy(world["g"], "live")
     # --product restricts to that product's zombies; flagged ones stay without --unflag
     r = logged_in("build cleanup -p P", stdin="y\n")
@@ -432,27 +408,27 @@ def test_cleanup(logged_in: Any, api: Api, sim: Any, world: dict) -> None:
 # -- get / info ------------------------------------------------------------------------------
 
 
-def test_get_writes_files_byte_for_byte(logged_in: Any, api: Api, world: dict) -> None:
+def test_get_writes_files_byte_for_byte(logged_in: Any, api: SimApi, world: dict) -> None:
     code = 'local a = "é";\r\nserver.log(a);'
     build = api.deploy(world["g"], code, tags=["v1"])
-    api.patch_build(build["id"], description="descr")
+    api.update_build(build["id"], description="descr")
     r = logged_in("build get -b v1 -x d.nut -y a.nut")
     assert r.status == 0, r.out
     assert Path("d.nut").read_bytes() == code.encode("utf-8")
     assert Path("a.nut").read_bytes() == b""
     out = lines(r.out)
     assert out[0] == 'Deployment "v1" source file(s) are downloaded successfully.'
-    assert out[1:4] == ["Deployment: ", row("id", build["id"]), "  device_code: "]
+    assert out[1:4] == ["Deployment: ", row("id", build["id"], 12), "  device_code: "]
     assert out[4:8] == ['    """', '      local a = "é";\r', "      server.log(a);", '    """']
-    assert row("agent_code", "") in out
-    assert row("description", "descr") in out
+    assert row("agent_code", "", 12) in out
+    assert row("description", "descr", 12) in out
     assert out[-1] == OK
     r = logged_in("build get -b v1 -x d2.nut -y a2.nut -z json")
     obj = json.loads(r.out)["Deployment"]
     assert obj["device_code"] == code and obj["Device Group"]["type"] == "development"
 
 
-def test_get_file_options_and_project_defaults(logged_in: Any, api: Api, world: dict) -> None:
+def test_get_file_options_and_project_defaults(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "dev", agent_code="agent")
     r = logged_in(f"build get -b {build['id']} -y a.nut")
     assert r.status == 1
@@ -469,14 +445,14 @@ def test_get_file_options_and_project_defaults(logged_in: Any, api: Api, world: 
     Path("a.nut").unlink()
     r = logged_in("build get")
     assert r.status == 1 and "Error: No Deployment Identifier is specified." in r.out
-    project(world["g"], "pd.nut", "pa.nut")
+    write_project(world["g"], "pd.nut", "pa.nut")
     r = logged_in("build get")
     assert r.status == 0, r.out
     assert f'Deployment "{build["id"]}" source file(s) are downloaded successfully.' in r.out
     assert (Path("pd.nut").read_text(), Path("pa.nut").read_text()) == ("dev", "agent")
 
 
-def test_get_overwrite_confirmation(logged_in: Any, api: Api, world: dict) -> None:
+def test_get_overwrite_confirmation(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "new dev", agent_code="new agent")
     Path("d.nut").write_text("old dev")
     Path("a.nut").write_text("old agent")
@@ -510,7 +486,7 @@ def test_get_overwrite_confirmation(logged_in: Any, api: Api, world: dict) -> No
 
 
 def test_get_highlights_code_only_with_colour(
-    logged_in: Any, api: Api, world: dict, monkeypatch: pytest.MonkeyPatch
+    logged_in: Any, api: SimApi, world: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code = "function f() {\n  return 1; // one\n}"
     long_code = "local x = 1;\n" * 50
@@ -529,7 +505,7 @@ def test_get_highlights_code_only_with_colour(
     assert "\x1b[" not in minimal
 
 
-def test_info(logged_in: Any, api: Api, world: dict) -> None:
+def test_info(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "x", tags=["t"], origin="o")
     r = logged_in("build info -b t")
     assert r.status == 0
@@ -547,7 +523,7 @@ def test_info(logged_in: Any, api: Api, world: dict) -> None:
         "created_at",
         "updated_at",
     ]
-    assert row("flagged", "false") in out
+    assert row("flagged", "false", 12) in out
     assert "  Device Group: " in out and "  Product: " in out
     assert "Owner" not in r.out  # the current account
     r = logged_in("build info -b t -z json")
@@ -559,14 +535,14 @@ def test_info(logged_in: Any, api: Api, world: dict) -> None:
     assert lines(r.out) == ['Error: Deployment "not-exist-deployment" is not found.', FAILS]
     r = logged_in("build info")
     assert "Error: No Deployment Identifier is specified." in r.out
-    project(world["g"])
+    write_project(world["g"], "device.nut", "agent.nut")
     r = logged_in("build info -z minimal")
-    assert r.status == 0 and row("id", build["id"]) in r.out
+    assert r.status == 0 and row("id", build["id"], 12) in r.out
 
 
-def test_info_of_project_with_vanished_dg(logged_in: Any, api: Api, world: dict) -> None:
-    project(world["g"])
-    api.delete_dg(world["g"])
+def test_info_of_project_with_vanished_dg(logged_in: Any, api: SimApi, world: dict) -> None:
+    write_project(world["g"], "device.nut", "agent.nut")
+    api.delete("dg", world["g"])
     r = logged_in("build info")
     assert lines(r.out) == [
         f'Error: Device Group "{world["g"]["id"]}", saved in Project File, does not exist anymore.',
@@ -580,14 +556,14 @@ def test_info_of_project_with_vanished_dg(logged_in: Any, api: Api, world: dict)
 
 
 @pytest.fixture
-def builds(api: Api, sim: Any, world: dict) -> dict[str, Any]:
+def builds(api: SimApi, sim: Any, world: dict) -> dict[str, Any]:
     pd = api.dg(world["p"], "PD", "pre_dut_devicegroup")
     return {
         "g1": api.deploy(world["g"], "1", tags=["t1", "t2"]),
         "g2": api.deploy(world["g"], "2", flagged=True),
         "pd": api.deploy(pd, "3", tags=["t1"]),
         "other": api.deploy(world["g2"], "4"),
-        "zombie": zombie(sim, world["p"], "5"),
+        "zombie": api.zombie(world["p"], "5"),
     }
 
 
@@ -631,20 +607,20 @@ def test_list_output(logged_in: Any, builds: dict, world: dict) -> None:
     g1, g2 = builds["g1"], builds["g2"]
     assert out[1:11] == [
         "Deployment: ",
-        row("id", g1["id"]),
-        row("sha", g1["attributes"]["sha"]),
-        row("tags", "t1, t2"),
+        row("id", g1["id"], 12),
+        row("sha", g1["attributes"]["sha"], 12),
+        row("tags", "t1, t2", 12),
         "  Device Group: ",
         f"    id:   {world['g']['id']}",
         "    type: development",
         "    name: G",
         "Deployment: ",
-        row("id", g2["id"]),
+        row("id", g2["id"], 12),
     ]
-    assert row("flagged", "true") in out
+    assert row("flagged", "true", 12) in out
     assert out[-1] == OK
     r = logged_in("build list -g G -z minimal")
-    assert row("tags", "t1,t2") in r.out
+    assert row("tags", "t1,t2", 12) in r.out
     r = logged_in("build list -g G -z json")
     data = json.loads(r.out)
     assert [d["Deployment"]["id"] for d in data] == [g1["id"], g2["id"]]
@@ -663,24 +639,24 @@ def test_list_errors_and_project_default(logged_in: Any, builds: dict, world: di
     assert r.status == 1 and "Invalid values:" in r.out
     r = logged_in('build list -g ""')
     assert "Error: No Device Group Identifier is specified." in r.out
-    project(world["g"])
+    write_project(world["g"], "device.nut", "agent.nut")
     r = logged_in('build list -g "" -z minimal')
     assert listed(r.out) == {builds["g1"]["id"], builds["g2"]["id"]}
 
 
 def test_list_request_economy(logged_in: Any, builds: dict) -> None:
     logged_in("build list -z minimal")  # warms up accounts/me
-    before = requests_made(logged_in)
+    sent = logged_in.record_requests()
     r = logged_in("build list -z minimal")
     assert r.status == 0
     # the deployments list plus at most one bulk list per related kind (device groups)
-    assert requests_made(logged_in) - before <= 2
+    assert len(sent) <= 2
 
 
 # -- update ----------------------------------------------------------------------------------
 
 
-def test_update(logged_in: Any, api: Api, world: dict) -> None:
+def test_update(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "x", tags=["a", "b", "c"], description="D")
     r = logged_in("build update -b b -t d -t a -r b -r zz -s NEW --flagged")
     assert r.status == 0, r.out
@@ -695,7 +671,7 @@ def test_update(logged_in: Any, api: Api, world: dict) -> None:
     assert r.status == 0 and json.loads(r.out) == {}
     attrs = api.get(f"/deployments/{build['id']}")["attributes"]
     assert (attrs["tags"], attrs["description"], attrs["flagged"]) == (["a", "c", "d"], "", False)
-    project(world["g"])
+    write_project(world["g"], "device.nut", "agent.nut")
     r = logged_in("build update -z debug")
     assert r.status == 0
     assert '"attributes": {}' in r.out
@@ -704,7 +680,7 @@ def test_update(logged_in: Any, api: Api, world: dict) -> None:
     assert lines(r.out) == ['Error: Deployment "nope" is not found.', FAILS]
 
 
-def test_update_by_tag_after_the_group_was_recreated(logged_in: Any, api: Api) -> None:
+def test_update_by_tag_after_the_group_was_recreated(logged_in: Any, api: SimApi) -> None:
     """Deleting a Device Group deletes its builds, so a tag used again in a group of the same
     name identifies one build."""
     api.product("P")

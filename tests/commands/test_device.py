@@ -5,25 +5,15 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import SimApi as Api
-from tests.conftest import sim_control
-
-OK = "IMPT COMMAND SUCCEEDS"
-FAILS = "IMPT COMMAND FAILS"
+from tests.conftest import FAILS, OK, SimApi, lines, row, sim_control, write_project
 
 
 @pytest.fixture
-def api(sim: Any) -> Api:
-    return Api(sim)
-
-
-@pytest.fixture
-def world(api: Api) -> dict[str, Any]:
+def world(api: SimApi) -> dict[str, Any]:
     """Products P (DGs G, PD of type pre-dut) and P2 (DG G2); devices d0, d1, d2 named
     dev0..dev2; d0 in G, d1 in PD, d2 unassigned."""
     p, p2 = api.product("P"), api.product("P2")
@@ -38,32 +28,15 @@ def world(api: Api) -> dict[str, Any]:
     return {"p": p, "p2": p2, "g": g, "g2": g2, "pd": pd, "d": ids}
 
 
-def lines(out: str) -> list[str]:
-    return out.rstrip("\n").split("\n")
-
-
-def row(key: str, value: str, width: int, indent: int = 2) -> str:
-    return f"{' ' * indent}{key}: {' ' * (width - len(key))}{value}"
-
-
-def project(dg: dict[str, Any]) -> None:
-    data = {"deviceGroupId": dg["id"], "deviceFile": "", "agentFile": ""}
-    Path(".impt.project").write_text(json.dumps(data, indent=2))
-
-
-def dg_of(api: Api, device_id: str) -> str | None:
+def dg_of(api: SimApi, device_id: str) -> str | None:
     rel = api.device(device_id)["relationships"].get("devicegroup")
     return rel["id"] if rel else None
-
-
-def requests_made(impt: Any) -> int:
-    return sum(c.request_count for c in impt.session._clients.values())
 
 
 # -- assign ----------------------------------------------------------------------------------
 
 
-def test_assign_unassigned_and_already_assigned(logged_in: Any, api: Api, world: dict) -> None:
+def test_assign_unassigned_and_already_assigned(logged_in: Any, api: SimApi, world: dict) -> None:
     d2 = world["d"][2]
     r = logged_in("device assign -d dev2 -g G2")
     assert r.status == 0, r.out
@@ -76,7 +49,7 @@ def test_assign_unassigned_and_already_assigned(logged_in: Any, api: Api, world:
     assert r.status == 0 and json.loads(r.out) == {}
 
 
-def test_assign_reassign_confirmation(logged_in: Any, api: Api, world: dict) -> None:
+def test_assign_reassign_confirmation(logged_in: Any, api: SimApi, world: dict) -> None:
     d0 = world["d"][0]
     context = (
         'Device "dev0" is assigned to another Device Group. '
@@ -113,7 +86,7 @@ def test_assign_reassign_confirmation(logged_in: Any, api: Api, world: dict) -> 
     assert dg_of(api, d0) == world["g"]["id"]
 
 
-def test_assign_project_default_and_errors(logged_in: Any, api: Api, world: dict) -> None:
+def test_assign_project_default_and_errors(logged_in: Any, api: SimApi, world: dict) -> None:
     r = logged_in("device assign -d dev2")
     assert r.status == 1 and lines(r.out) == [
         "Error: No Device Group Identifier is specified.",
@@ -125,7 +98,7 @@ def test_assign_project_default_and_errors(logged_in: Any, api: Api, world: dict
     assert r.status == 1 and "Error: Missing required argument: device" in r.out
     r = logged_in('device assign -d "" -g G')
     assert 'Error: Option "--device" must not be empty.' in r.out
-    project(world["g2"])
+    write_project(world["g2"])
     r = logged_in("device assign -d dev2 -z debug")
     assert r.status == 0
     assert f'Device "dev2" is assigned successfully to Device Group "{world["g2"]["id"]}".' in r.out
@@ -133,7 +106,7 @@ def test_assign_project_default_and_errors(logged_in: Any, api: Api, world: dict
     assert dg_of(api, world["d"][2]) == world["g2"]["id"]
 
 
-def test_assign_refused_by_the_api(logged_in: Any, api: Api, world: dict) -> None:
+def test_assign_refused_by_the_api(logged_in: Any, api: SimApi, world: dict) -> None:
     prod = api.dg(world["p"], "Prod", "production_devicegroup")
     r = logged_in("device assign -d dev2 -g Prod")
     assert r.status == 1
@@ -142,7 +115,9 @@ def test_assign_refused_by_the_api(logged_in: Any, api: Api, world: dict) -> Non
     assert prod  # created
 
 
-def test_assign_uses_fresh_state_after_cached_list(logged_in: Any, api: Api, world: dict) -> None:
+def test_assign_uses_fresh_state_after_cached_list(
+    logged_in: Any, api: SimApi, world: dict
+) -> None:
     logged_in("device list -z minimal")  # the whole device collection is cached now
     api.assign(world["g2"], world["d"][2])  # changed behind imptsh's back
     r = logged_in("device assign -d dev2 -g G2")
@@ -152,7 +127,7 @@ def test_assign_uses_fresh_state_after_cached_list(logged_in: Any, api: Api, wor
 # -- info ------------------------------------------------------------------------------------
 
 
-def test_info_is_full(logged_in: Any, api: Api, world: dict) -> None:
+def test_info_is_full(logged_in: Any, api: SimApi, world: dict) -> None:
     build = api.deploy(world["g"], "x")
     d0 = world["d"][0]
     r = logged_in("device info -d dev0")
@@ -196,7 +171,7 @@ def test_info_is_full(logged_in: Any, api: Api, world: dict) -> None:
     assert obj["Product"] == {"id": world["p"]["id"], "name": "P"}
 
 
-def test_info_unassigned_minimal_and_errors(logged_in: Any, api: Api, world: dict) -> None:
+def test_info_unassigned_minimal_and_errors(logged_in: Any, api: SimApi, world: dict) -> None:
     mac = api.device(world["d"][2])["attributes"]["mac_address"]
     r = logged_in(f"device info -d {mac} -z minimal")
     assert r.status == 0
@@ -210,7 +185,7 @@ def test_info_unassigned_minimal_and_errors(logged_in: Any, api: Api, world: dic
     assert "Error: Missing required argument: device" in r.out
 
 
-def test_info_ambiguous_name(logged_in: Any, api: Api, world: dict) -> None:
+def test_info_ambiguous_name(logged_in: Any, api: SimApi, world: dict) -> None:
     api.rename(world["d"][1], "dev0")
     r = logged_in("device info -d dev0")
     assert r.status == 1
@@ -227,7 +202,7 @@ def listed(out: str) -> set[str]:
     return set(re.findall(r"^  id: +([0-9a-f]{16})$", out, re.M))
 
 
-def test_list_filters(logged_in: Any, api: Api, sim: Any, world: dict) -> None:
+def test_list_filters(logged_in: Any, api: SimApi, sim: Any, world: dict) -> None:
     d0, d1, d2 = world["d"]
     sim_control(sim, f"devices/{d1}/offline")
     cases = {
@@ -263,7 +238,7 @@ def test_list_native_dg_type_filter(logged_in: Any, world: dict) -> None:
     assert '"filter[devicegroup.type]": "pre_dut_devicegroup"' in r.out
 
 
-def test_list_output(logged_in: Any, api: Api, world: dict) -> None:
+def test_list_output(logged_in: Any, api: SimApi, world: dict) -> None:
     d0 = api.device(world["d"][0])
     r = logged_in("device list -g G")
     assert r.status == 0
@@ -295,23 +270,23 @@ def test_list_output(logged_in: Any, api: Api, world: dict) -> None:
     assert r.status == 1 and "Invalid values:" in r.out
     r = logged_in('device list -g ""')
     assert "Error: No Device Group Identifier is specified." in r.out
-    project(world["pd"])
+    write_project(world["pd"])
     r = logged_in('device list -g "" -z minimal')
     assert listed(r.out) == {world["d"][1]}
 
 
 def test_list_request_economy(logged_in: Any, world: dict) -> None:
     logged_in("device list -z minimal")
-    before = requests_made(logged_in)
+    sent = logged_in.record_requests()
     logged_in("device list -z minimal")
     # the devices list plus one bulk device-group list at most
-    assert requests_made(logged_in) - before <= 2
+    assert len(sent) <= 2
 
 
 # -- remove ----------------------------------------------------------------------------------
 
 
-def test_remove_unassigned(logged_in: Any, api: Api, world: dict) -> None:
+def test_remove_unassigned(logged_in: Any, api: SimApi, world: dict) -> None:
     d2 = api.device(world["d"][2])
     summary = [
         "The following Devices will be removed from the account:",
@@ -344,7 +319,7 @@ def test_remove_unassigned(logged_in: Any, api: Api, world: dict) -> None:
     assert world["d"][2] not in {d["id"] for d in api.get("/devices")}
 
 
-def test_remove_assigned_needs_force(logged_in: Any, api: Api, world: dict) -> None:
+def test_remove_assigned_needs_force(logged_in: Any, api: SimApi, world: dict) -> None:
     d0 = world["d"][0]
     r = logged_in("device remove -d dev0 -q")
     assert r.status == 1
@@ -371,7 +346,7 @@ def test_remove_assigned_needs_force(logged_in: Any, api: Api, world: dict) -> N
 # -- restart ---------------------------------------------------------------------------------
 
 
-def wait_for_log(api: Api, device_id: str, text: str) -> list[dict[str, Any]]:
+def wait_for_log(api: SimApi, device_id: str, text: str) -> list[dict[str, Any]]:
     for _ in range(50):
         logs = api.get(f"/devices/{device_id}/logs")
         if any(text in e["msg"] for e in logs):
@@ -380,7 +355,7 @@ def wait_for_log(api: Api, device_id: str, text: str) -> list[dict[str, Any]]:
     raise AssertionError(f"{text!r} not logged")
 
 
-def test_restart(logged_in: Any, api: Api, world: dict) -> None:
+def test_restart(logged_in: Any, api: SimApi, world: dict) -> None:
     api.deploy(world["g"], 'server.log("x");')
     r = logged_in("device restart -d dev0")
     assert r.status == 0, r.out
@@ -417,7 +392,7 @@ def test_restart_unassigned_fails(logged_in: Any, world: dict) -> None:
 # -- unassign --------------------------------------------------------------------------------
 
 
-def test_unassign(logged_in: Any, api: Api, world: dict) -> None:
+def test_unassign(logged_in: Any, api: SimApi, world: dict) -> None:
     r = logged_in("device unassign -d dev0")
     assert r.status == 0
     assert lines(r.out) == ['Device "dev0" is unassigned successfully.', OK]
@@ -443,7 +418,7 @@ def test_unassign_sends_unbond_key_only_when_given(logged_in: Any, world: dict) 
     assert "X-Electricimp-Key" not in r.out
 
 
-def test_unassign_uses_fresh_state(logged_in: Any, api: Api, world: dict) -> None:
+def test_unassign_uses_fresh_state(logged_in: Any, api: SimApi, world: dict) -> None:
     logged_in("device list -z minimal")  # cached: dev2 unassigned
     api.assign(world["g"], world["d"][2])
     r = logged_in("device unassign -d dev2")
@@ -453,7 +428,7 @@ def test_unassign_uses_fresh_state(logged_in: Any, api: Api, world: dict) -> Non
 # -- update ----------------------------------------------------------------------------------
 
 
-def test_update(logged_in: Any, api: Api, world: dict) -> None:
+def test_update(logged_in: Any, api: SimApi, world: dict) -> None:
     d0 = world["d"][0]
     r = logged_in("device update -d dev0 -n Kitchen")
     assert r.status == 0

@@ -4,124 +4,27 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
-from imptsh.api.client import Client, Credentials
+from tests.conftest import CANCELED, DEV, FAILS, OK, SimApi, lines, sim_control, write_project
 
-DEV = "development_devicegroup"
 PROD = "production_devicegroup"
 PRE_PROD = "pre_production_devicegroup"
 DUT = "dut_devicegroup"
 PRE_DUT = "pre_dut_devicegroup"
 FACTORY = "factoryfixture_devicegroup"
 PRE_FACTORY = "pre_factoryfixture_devicegroup"
-OK = "IMPT COMMAND SUCCEEDS"
-FAILS = "IMPT COMMAND FAILS"
-CANCELED = "Operation is canceled."
-
-
-class Api:
-    """Direct API access (as the logged-in user) to set up and inspect state."""
-
-    def __init__(self, client: Client):
-        self.client = client
-
-    def product(self, name: str) -> str:
-        body = {"data": {"type": "product", "attributes": {"name": name}}}
-        return self.client.post("/products", body)["data"]["id"]
-
-    def dg(self, product: str, name: str, typ: str = DEV, **rels: dict[str, str]) -> str:
-        relationships: dict[str, Any] = {"product": {"type": "product", "id": product}}
-        relationships.update(rels)
-        body = {"data": {"type": typ, "attributes": {"name": name}, "relationships": relationships}}
-        return self.client.post("/devicegroups", body)["data"]["id"]
-
-    def build(self, dg: str, *, flagged: bool = False, tag: str | None = None) -> str:
-        attributes: dict[str, Any] = {"device_code": "", "agent_code": "", "flagged": flagged}
-        if tag:
-            attributes["tags"] = [tag]
-        body = {
-            "data": {
-                "type": "deployment",
-                "attributes": attributes,
-                "relationships": {"devicegroup": {"type": self.get_dg(dg)["type"], "id": dg}},
-            }
-        }
-        build = self.client.post("/deployments", body)["data"]["id"]
-        time.sleep(0.003)  # distinct created_at (millisecond resolution)
-        return build
-
-    def set_min(self, dg: str, build: str) -> None:
-        self.client.put(
-            f"/devicegroups/{dg}/relationships/min_supported_deployment",
-            {"data": {"type": "deployment", "id": build}},
-        )
-
-    def devices(self, **filters: str) -> list[dict[str, Any]]:
-        return self.client.list("/devices", filters or None)
-
-    def assign(self, dg: str, devices: list[str]) -> None:
-        self.client.post(
-            f"/devicegroups/{dg}/relationships/devices",
-            {"data": [{"type": "device", "id": d} for d in devices]},
-        )
-
-    def webhook(self, dg: str) -> str:
-        body = {
-            "data": {
-                "type": "webhook",
-                "attributes": {
-                    "url": "https://example.com/hook",
-                    "event": "deployment",
-                    "content_type": "application/json",
-                },
-                "relationships": {"devicegroup": {"type": DEV, "id": dg}},
-            }
-        }
-        return self.client.post("/webhooks", body)["data"]["id"]
-
-    def get_dg(self, dg: str) -> dict[str, Any]:
-        return self.client.get_resource("/devicegroups", dg)
-
-    def find_dg(self, dg: str) -> dict[str, Any] | None:
-        return self.client.find_resource("/devicegroups", dg)
-
-    def get_build(self, build: str) -> dict[str, Any]:
-        return self.client.get_resource("/deployments", build)
-
-    def find_build(self, build: str) -> dict[str, Any] | None:
-        return self.client.find_resource("/deployments", build)
 
 
 @pytest.fixture
-def api(logged_in, home: Path, sim) -> Api:
-    auth = json.loads((home / ".impt.auth").read_text())
-    return Api(Client(sim.base_url, Credentials(auth["accessToken"], auth["expiresAt"])))
+def p1(api: SimApi) -> str:
+    return api.product("P1")["id"]
 
 
-@pytest.fixture
-def p1(api: Api) -> str:
-    return api.product("P1")
-
-
-def lines(out: str) -> list[str]:
-    return out.splitlines()
-
-
-def write_project(dg_id: str) -> None:
-    Path(".impt.project").write_text(json.dumps({"deviceGroupId": dg_id}))
-
-
-def request_count(impt) -> int:
-    return sum(c.request_count for c in impt.session._clients.values())
-
-
-def device_ids(api: Api, n: int) -> list[str]:
+def device_ids(api: SimApi, n: int) -> list[str]:
     return [d["id"] for d in api.devices()[:n]]
 
 
@@ -144,7 +47,7 @@ def test_create_default_output(logged_in, api, p1):
         "  name: D1",
         OK,
     ]
-    dg = api.get_dg(dg_id)
+    dg = api.entity("dg", dg_id)
     assert dg["type"] == DEV
     assert dg["relationships"]["product"]["id"] == p1
 
@@ -186,7 +89,7 @@ def test_create_post_body(logged_in, api, p1):
 
 
 def test_create_project_default_product(logged_in, api, p1):
-    d0 = api.dg(p1, "D0")
+    d0 = api.dg(p1, "D0")["id"]
     write_project(d0)
     r = logged_in("dg create --name D1")
     assert r.status == 0, r.out
@@ -267,8 +170,8 @@ def test_create_usage_line(logged_in):
 
 
 def test_create_factory_targets(logged_in, api, p1):
-    prod = api.dg(p1, "Prod", PROD)
-    dut = api.dg(p1, "Dut", DUT)
+    prod = api.dg(p1, "Prod", PROD)["id"]
+    dut = api.dg(p1, "Dut", DUT)["id"]
     r = logged_in("dg create --name F --product P1 -y factory --target Prod --dut Dut")
     assert r.status == 0, r.out
     assert "  type: factory" in lines(r.out)
@@ -300,7 +203,7 @@ def test_create_pre_factory_targets(logged_in, api, p1):
 
 
 def test_create_target_errors(logged_in, api, p1):
-    p2 = api.product("P2")
+    p2 = api.product("P2")["id"]
     api.dg(p1, "Prod", PROD)
     api.dg(p2, "OtherDut", DUT)
     api.dg(p1, "Dev")
@@ -386,7 +289,7 @@ def test_create_invalid_env_variable(logged_in, api, p1, capsys):
 def test_js_json_messages(text, message):
     import json as _json
 
-    from imptsh.commands.dg import js_json_error
+    from imptsh.commands.env_variable import js_json_error
 
     with pytest.raises(_json.JSONDecodeError) as info:
         _json.loads(text)
@@ -399,8 +302,13 @@ def test_js_json_messages(text, message):
 @pytest.fixture
 def builds_dg(api, p1):
     """D with b1 (flagged), b2, b3 (min supported), b4 (flagged, current)."""
-    dg = api.dg(p1, "D")
-    b = [api.build(dg, flagged=True), api.build(dg), api.build(dg), api.build(dg, flagged=True)]
+    dg = api.dg(p1, "D")["id"]
+    b = [
+        api.deploy(dg, flagged=True)["id"],
+        api.deploy(dg)["id"],
+        api.deploy(dg)["id"],
+        api.deploy(dg, flagged=True)["id"],
+    ]
     api.set_min(dg, b[2])
     return dg, b
 
@@ -426,8 +334,8 @@ def test_builds_unflag_old(logged_in, api, builds_dg):
     out = lines(r.out)
     assert out[0] == f'Deployment "{b[0]}" is updated successfully.'
     assert out[1] == "Deployment list (4 items):"
-    assert api.get_build(b[0])["attributes"]["flagged"] is False
-    assert api.get_build(b[3])["attributes"]["flagged"] is True
+    assert api.entity("build", b[0])["attributes"]["flagged"] is False
+    assert api.entity("build", b[3])["attributes"]["flagged"] is True
     r = logged_in("dg builds --dg D -o")
     assert lines(r.out)[0] == 'No "flagged" Deployments are found for Device Group "D".'
 
@@ -438,13 +346,13 @@ def test_builds_unflag_all(logged_in, api, builds_dg):
     assert r.status == 0
     assert "updated successfully" not in r.out
     assert lines(r.out)[0] == "Deployment: "
-    assert api.get_build(b[0])["attributes"]["flagged"] is False
-    assert api.get_build(b[3])["attributes"]["flagged"] is False
+    assert api.entity("build", b[0])["attributes"]["flagged"] is False
+    assert api.entity("build", b[3])["attributes"]["flagged"] is False
 
 
 def test_builds_remove_confirmed_by_yes(logged_in, api, builds_dg):
     dg, b = builds_dg
-    sha = api.get_build(b[1])["attributes"]["sha"]
+    sha = api.entity("build", b[1])["attributes"]["sha"]
     r = logged_in("dg builds --dg D --remove", stdin="y\n")
     assert r.status == 0, r.out
     assert lines(r.out) == [
@@ -461,8 +369,8 @@ def test_builds_remove_confirmed_by_yes(logged_in, api, builds_dg):
         *lines(r.out)[10:-1],
         OK,
     ]
-    assert api.find_build(b[1]) is None
-    assert api.find_build(b[0]) is not None  # flagged: kept
+    assert api.find("build", b[1]) is None
+    assert api.find("build", b[0]) is not None  # flagged: kept
 
 
 def test_builds_remove_declined(logged_in, api, builds_dg):
@@ -471,7 +379,7 @@ def test_builds_remove_declined(logged_in, api, builds_dg):
     assert r.status == 1
     assert lines(r.out)[-3:] == ["", CANCELED, FAILS]
     assert "Deployment list" not in r.out
-    assert api.find_build(b[1]) is not None
+    assert api.find("build", b[1]) is not None
     r = logged_in("dg builds --dg D --remove -z json", stdin="n\n")
     assert r.status == 1
     assert lines(r.out)[-1] == "{}"
@@ -492,7 +400,7 @@ def test_builds_remove_invalid_answer_then_yes(logged_in, api, builds_dg):
         f'Deployment "{b[1]}" is deleted successfully.',
     }
     assert "Deployment list (2 items):" in out
-    assert api.find_build(b[0]) is None and api.find_build(b[1]) is None
+    assert api.find("build", b[0]) is None and api.find("build", b[1]) is None
 
 
 def test_builds_remove_quiet_and_nothing_left(logged_in, api, builds_dg):
@@ -515,22 +423,22 @@ def test_builds_of_a_fresh_group_keep_its_first_build(logged_in, api, p1):
     """A group's first build is its min supported one: nothing is older, so --remove finds
     nothing to delete (it once tried the current deployment) and --unflag-old nothing to
     unflag."""
-    dg = api.dg(p1, "D")
-    b1 = api.build(dg, flagged=True)
-    b2 = api.build(dg, flagged=True)
-    b3 = api.build(dg)
-    assert api.get_dg(dg)["relationships"]["min_supported_deployment"]["id"] == b1
+    dg = api.dg(p1, "D")["id"]
+    b1 = api.deploy(dg, flagged=True)["id"]
+    b2 = api.deploy(dg, flagged=True)["id"]
+    b3 = api.deploy(dg)["id"]
+    assert api.entity("dg", dg)["relationships"]["min_supported_deployment"]["id"] == b1
     r = logged_in("dg builds -g D -r -o -q -z debug")
     assert r.status == 0, r.out
     assert 'No "flagged" Deployments are found for Device Group "D".' in r.out
     assert 'No Deployments that can be deleted are found for Device Group "D".' in r.out
     assert '"method": "DELETE"' not in r.out and '"method": "PATCH"' not in r.out
-    assert all(api.get_build(b)["attributes"]["flagged"] for b in (b1, b2))
-    assert api.find_build(b3) is not None
+    assert all(api.entity("build", b)["attributes"]["flagged"] for b in (b1, b2))
+    assert api.find("build", b3) is not None
 
 
 def test_builds_empty_and_project_default(logged_in, api, p1):
-    dg = api.dg(p1, "D")
+    dg = api.dg(p1, "D")["id"]
     r = logged_in("dg builds")
     assert lines(r.out) == ["Error: No Device Group Identifier is specified.", FAILS]
     write_project(dg)
@@ -546,7 +454,7 @@ def test_builds_empty_and_project_default(logged_in, api, p1):
 
 
 def test_delete_confirmations(logged_in, api, p1):
-    dg = api.dg(p1, "D")
+    dg = api.dg(p1, "D")["id"]
     r = logged_in("dg delete --dg D", stdin="n\n")
     assert r.status == 1
     assert lines(r.out) == [
@@ -562,7 +470,7 @@ def test_delete_confirmations(logged_in, api, p1):
         CANCELED,
         FAILS,
     ]
-    assert api.find_dg(dg) is not None
+    assert api.find("dg", dg) is not None
     r = logged_in("dg delete --dg D", stdin="x\nY\n")
     assert r.status == 0
     assert lines(r.out)[-5:] == [
@@ -572,23 +480,23 @@ def test_delete_confirmations(logged_in, api, p1):
         'Device Group "D" is deleted successfully.',
         OK,
     ]
-    assert api.find_dg(dg) is None
+    assert api.find("dg", dg) is None
     r = logged_in("dg delete --dg D -q")
     assert lines(r.out) == ['Error: Device Group "D" is not found.', FAILS]
 
 
 def test_delete_quiet_modes(logged_in, api, p1):
-    a, b = api.dg(p1, "A"), api.dg(p1, "B")
+    a, b = api.dg(p1, "A")["id"], api.dg(p1, "B")["id"]
     r = logged_in(f"dg delete -g {a} -q -z minimal")
     assert r.status == 0 and r.out == ""
     r = logged_in("dg delete -g B --confirmed -z json")
     assert r.status == 0 and json.loads(r.out) == {}
-    assert api.find_dg(a) is None and api.find_dg(b) is None
+    assert api.find("dg", a) is None and api.find("dg", b) is None
 
 
 def test_delete_without_force_fails_with_api_error(logged_in, api, p1):
-    dg = api.dg(p1, "D")
-    api.build(dg, flagged=True)
+    dg = api.dg(p1, "D")["id"]
+    api.deploy(dg, flagged=True)
     r = logged_in("dg delete --dg D -q")
     assert r.status == 1
     assert lines(r.out) == [
@@ -596,15 +504,15 @@ def test_delete_without_force_fails_with_api_error(logged_in, api, p1):
         "deployments; delete those first.",
         FAILS,
     ]
-    assert api.find_dg(dg) is not None
+    assert api.find("dg", dg) is not None
 
 
 def test_delete_force(logged_in, api, p1):
-    dg = api.dg(p1, "D")
+    dg = api.dg(p1, "D")["id"]
     devs = device_ids(api, 2)
-    api.assign(dg, devs)
-    flagged = api.build(dg, flagged=True)
-    api.build(dg)
+    api.assign(dg, *devs)
+    flagged = api.deploy(dg, flagged=True)["id"]
+    api.deploy(dg)
     r = logged_in("dg delete --dg D --force", stdin="y\n")
     assert r.status == 0, r.out
     out = lines(r.out)
@@ -621,12 +529,12 @@ def test_delete_force(logged_in, api, p1):
         'Device Group "D" is deleted successfully.',
         OK,
     ]
-    assert api.find_dg(dg) is None
+    assert api.find("dg", dg) is None
     assert api.devices(**{"devicegroup.id": dg}) == []
 
 
 def test_delete_project_default_keeps_project_file(logged_in, api, p1):
-    dg = api.dg(p1, "D")
+    dg = api.dg(p1, "D")["id"]
     write_project(dg)
     r = logged_in("dg delete -q")
     assert lines(r.out) == [f'Device Group "{dg}" is deleted successfully.', OK]
@@ -644,14 +552,14 @@ def test_delete_project_default_keeps_project_file(logged_in, api, p1):
 
 
 def test_info_default(logged_in, api, p1, sim):
-    dg = api.dg(p1, "D")
-    b1 = api.build(dg)
+    dg = api.dg(p1, "D")["id"]
+    b1 = api.deploy(dg)["id"]
     api.set_min(dg, b1)
     r = logged_in("dg info --dg D")
     assert r.status == 0, r.out
     out = lines(r.out)
-    info = api.get_dg(dg)
-    sha = api.get_build(b1)["attributes"]["sha"]
+    info = api.entity("dg", dg)
+    sha = api.entity("build", b1)["attributes"]["sha"]
     w = len("Min supported Deployment: ")  # nested keys count for the alignment
     assert out[:5] == [
         "Device Group: ",
@@ -684,10 +592,10 @@ def test_info_default(logged_in, api, p1, sim):
 
 def test_info_full(logged_in, api, p1, sim):
     more_devices(sim, 4)
-    dg = api.dg(p1, "D")
+    dg = api.dg(p1, "D")["id"]
     devs = device_ids(api, 7)
-    api.assign(dg, devs)
-    hook = api.webhook(dg)
+    api.assign(dg, *devs)
+    hook = api.webhook(dg)["id"]
     r = logged_in("dg info --dg D --full")
     assert r.status == 0, r.out
     out = lines(r.out)
@@ -714,15 +622,15 @@ def test_info_full(logged_in, api, p1, sim):
 
 
 def test_info_full_targets(logged_in, api, p1):
-    prod = api.dg(p1, "Prod", PROD)
-    dut = api.dg(p1, "Dut", DUT)
+    prod = api.dg(p1, "Prod", PROD)["id"]
+    dut = api.dg(p1, "Dut", DUT)["id"]
     f = api.dg(
         p1,
         "F",
         FACTORY,
         production_target={"type": PROD, "id": prod},
         dut_target={"type": DUT, "id": dut},
-    )
+    )["id"]
     r = logged_in("dg info --dg Prod --full -z json")
     data = json.loads(r.out)["Device Group"]
     assert data["Production Target for"] == [
@@ -747,11 +655,11 @@ def test_info_full_targets(logged_in, api, p1):
 def test_info_project_default_and_errors(logged_in, api, p1):
     r = logged_in("dg info")
     assert lines(r.out) == ["Error: No Device Group Identifier is specified.", FAILS]
-    dg = api.dg(p1, "D")
+    dg = api.dg(p1, "D")["id"]
     write_project(dg)
     r = logged_in("dg info")
     assert r.status == 0 and f"  id:          {dg}" in lines(r.out)
-    api.dg(api.product("P2"), "D")
+    api.dg(api.product("P2")["id"], "D")
     r = logged_in("dg info --dg D")
     assert r.status == 1
     out = lines(r.out)
@@ -765,7 +673,7 @@ def test_info_project_default_and_errors(logged_in, api, p1):
 
 
 def test_list_filters(logged_in, api, p1):
-    p2 = api.product("P2")
+    p2 = api.product("P2")["id"]
     api.dg(p1, "A")
     api.dg(p1, "B", PROD)
     api.dg(p2, "C", DUT)
@@ -788,21 +696,21 @@ def test_list_one_request_per_combination(logged_in, api, p1):
     api.product("P2")
     api.dg(p1, "A")
     logged_in("dg list -p P1 -p P2")  # resolves the products (fills the cache)
-    before = request_count(logged_in)
+    sent = logged_in.record_requests()
     r = logged_in("dg list -p P1 -p P2 -y development -y production -z debug")
     assert r.status == 0
     urls = [line for line in lines(r.out) if '"url":' in line and "/devicegroups" in line]
     assert len(urls) == 4
-    assert request_count(logged_in) - before == 4
+    assert len(sent) == 4
 
 
 # =============================================================================== reassign
 
 
 def test_reassign(logged_in, api, p1):
-    a, b = api.dg(p1, "A"), api.dg(p1, "B")
+    a, b = api.dg(p1, "A")["id"], api.dg(p1, "B")["id"]
     devs = device_ids(api, 2)
-    api.assign(a, devs)
+    api.assign(a, *devs)
     r = logged_in("dg reassign --from A --to B")
     assert r.status == 0, r.out
     out = lines(r.out)
@@ -818,9 +726,9 @@ def test_reassign(logged_in, api, p1):
 
 def test_reassign_one_post_and_project_default(logged_in, api, p1, sim):
     more_devices(sim, 4)
-    a, b = api.dg(p1, "A"), api.dg(p1, "B")
+    a, b = api.dg(p1, "A")["id"], api.dg(p1, "B")["id"]
     devs = device_ids(api, 7)
-    api.assign(a, devs)
+    api.assign(a, *devs)
     write_project(b)
     r = logged_in("dg reassign --from A -z debug")
     assert r.status == 0, r.out
@@ -851,11 +759,11 @@ def test_reassign_errors(logged_in, api, p1):
 
 
 def test_restart(logged_in, api, p1):
-    dg = api.dg(p1, "D")
+    dg = api.dg(p1, "D")["id"]
     r = logged_in("dg restart --dg D")
     assert lines(r.out) == ['Device Group "D" does not have assigned Devices.', OK]
     devs = device_ids(api, 2)
-    api.assign(dg, devs)
+    api.assign(dg, *devs)
     r = logged_in("dg restart --dg D")
     assert r.status == 0
     out = lines(r.out)
@@ -877,8 +785,8 @@ def test_restart(logged_in, api, p1):
 
 
 def test_restart_debug_and_project(logged_in, api, p1):
-    dg = api.dg(p1, "D")
-    api.assign(dg, device_ids(api, 1))
+    dg = api.dg(p1, "D")["id"]
+    api.assign(dg, *device_ids(api, 1))
     write_project(dg)
     r = logged_in("dg restart -c -z debug")
     assert r.status == 0
@@ -890,11 +798,11 @@ def test_restart_debug_and_project(logged_in, api, p1):
 
 
 def test_unassign(logged_in, api, p1):
-    dg = api.dg(p1, "D")
+    dg = api.dg(p1, "D")["id"]
     r = logged_in("dg unassign --dg D")
     assert lines(r.out) == ['Device Group "D" does not have assigned Devices.', OK]
     devs = device_ids(api, 3)
-    api.assign(dg, devs)
+    api.assign(dg, *devs)
     r = logged_in("dg unassign --dg D -z debug")
     assert r.status == 0
     assert r.out.count('"method": "DELETE"') == 1
@@ -906,11 +814,11 @@ def test_unassign(logged_in, api, p1):
 
 
 def test_unassign_unbond_header(logged_in, api, p1):
-    dg = api.dg(p1, "D")
-    api.assign(dg, device_ids(api, 1))
+    dg = api.dg(p1, "D")["id"]
+    api.assign(dg, *device_ids(api, 1))
     r = logged_in('dg unassign --dg D --unbond ""  -z debug')
     assert r.status == 0 and "X-Electricimp-Key" not in r.out
-    api.assign(dg, device_ids(api, 1))
+    api.assign(dg, *device_ids(api, 1))
     r = logged_in("dg unassign --dg D -u secret-key -z debug")
     assert r.status == 0
     assert '"X-Electricimp-Key": "[hidden]"' in r.out
@@ -923,16 +831,16 @@ def test_unassign_unbond_header(logged_in, api, p1):
 
 
 def test_update_attributes(logged_in, api, p1):
-    dg = api.dg(p1, "D")
+    dg = api.dg(p1, "D")["id"]
     r = logged_in(["dg", "update", "--dg", "D", "--name", "E", "--descr", "new", "-e", '{"k":"v"}'])
     assert lines(r.out) == ['Device Group "D" is updated successfully.', OK]
-    attrs = api.get_dg(dg)["attributes"]
+    attrs = api.entity("dg", dg)["attributes"]
     assert (attrs["name"], attrs["description"], attrs["env_vars"]) == ("E", "new", {"k": "v"})
     r = logged_in("dg update --dg E -z json")
     assert r.status == 0 and json.loads(r.out) == {}
     r = logged_in("dg update --dg E -s '' -z minimal")
     assert r.status == 0 and r.out == ""
-    assert api.get_dg(dg)["attributes"]["description"] == ""
+    assert api.entity("dg", dg)["attributes"]["description"] == ""
     write_project(dg)
     r = logged_in("dg update -n F -z debug")
     assert f'Device Group "{dg}" is updated successfully.' in r.out
@@ -940,21 +848,21 @@ def test_update_attributes(logged_in, api, p1):
 
 
 def test_update_invalid_json_changes_nothing(logged_in, api, p1, capsys):
-    dg = api.dg(p1, "D")
-    b1 = api.build(dg)
-    b2 = api.build(dg)
+    dg = api.dg(p1, "D")["id"]
+    b1 = api.deploy(dg)["id"]
+    b2 = api.deploy(dg)["id"]
     r = logged_in(["dg", "update", "-g", "D", "-n", "E", "-m", b2, "-e", "[1,"])
     assert r.status == 1
     assert lines(r.out) == ["Error: Unexpected end of JSON input", FAILS]
     assert capsys.readouterr().err == "Invalid JSON string: [1,\n"
-    info = api.get_dg(dg)
+    info = api.entity("dg", dg)
     assert info["attributes"]["name"] == "D"
     assert info["relationships"]["min_supported_deployment"]["id"] == b1
 
 
 def test_update_load_code_after_blessing(logged_in, api, p1):
     api.dg(p1, "D")
-    prod = api.dg(p1, "Prod", PROD)
+    prod = api.dg(p1, "Prod", PROD)["id"]
     r = logged_in("dg update --dg D --load-code-after-blessing")
     assert lines(r.out) == [
         'Error: Invalid option "--load-code-after-blessing" for Device Group of the type '
@@ -964,26 +872,26 @@ def test_update_load_code_after_blessing(logged_in, api, p1):
     ]
     r = logged_in("dg update --dg Prod -l false")
     assert r.status == 0, r.out
-    assert api.get_dg(prod)["attributes"]["load_code_after_blessing"] is False
+    assert api.entity("dg", prod)["attributes"]["load_code_after_blessing"] is False
     r = logged_in("dg update --dg Prod -l")
     assert r.status == 0
-    assert api.get_dg(prod)["attributes"]["load_code_after_blessing"] is True
+    assert api.entity("dg", prod)["attributes"]["load_code_after_blessing"] is True
     r = logged_in("dg update --dg Prod -l maybe")
     assert r.status == 1
     assert r.out.endswith("Error: Unknown arguments: maybe.\nIMPT COMMAND FAILS\n")
 
 
 def test_update_targets(logged_in, api, p1):
-    prod = api.dg(p1, "Prod", PROD)
-    prod2 = api.dg(p1, "Prod2", PROD)
-    dut = api.dg(p1, "Dut", DUT)
+    prod = api.dg(p1, "Prod", PROD)["id"]
+    prod2 = api.dg(p1, "Prod2", PROD)["id"]
+    dut = api.dg(p1, "Dut", DUT)["id"]
     f = api.dg(
         p1,
         "F",
         FACTORY,
         production_target={"type": PROD, "id": prod},
         dut_target={"type": DUT, "id": dut},
-    )
+    )["id"]
     r = logged_in("dg update --dg Prod --target Prod2")
     assert lines(r.out) == [
         'Error: Invalid option "--target" for Device Group of the type "production". It may be '
@@ -998,15 +906,15 @@ def test_update_targets(logged_in, api, p1):
     ]
     r = logged_in("dg update --dg F --target Prod2")
     assert lines(r.out) == ['Device Group "F" is updated successfully.', OK]
-    assert api.get_dg(f)["relationships"]["production_target"]["id"] == prod2
+    assert api.entity("dg", f)["relationships"]["production_target"]["id"] == prod2
 
 
 def test_update_min_supported(logged_in, api, p1):
-    dg = api.dg(p1, "D")
-    other = api.dg(p1, "O")
-    foreign = api.build(other, tag="foreign")
-    b1 = api.build(dg, tag="t1")
-    b2 = api.build(dg, tag="t2")
+    dg = api.dg(p1, "D")["id"]
+    other = api.dg(p1, "O")["id"]
+    foreign = api.deploy(other, tags=["foreign"])["id"]
+    b1 = api.deploy(dg, tags=["t1"])["id"]
+    b2 = api.deploy(dg, tags=["t2"])["id"]
     r = logged_in("dg update --dg D --min-supported-deployment foreign")
     assert lines(r.out) == [
         'Error: Deployment "foreign" does not belong to Device Group "D". Impossible to set it '
@@ -1021,14 +929,14 @@ def test_update_min_supported(logged_in, api, p1):
         'Device Group "D" is updated successfully.',
         OK,
     ]
-    assert api.get_dg(dg)["relationships"]["min_supported_deployment"]["id"] == b2
+    assert api.entity("dg", dg)["relationships"]["min_supported_deployment"]["id"] == b2
     r = logged_in("dg update --dg D -m t1 -n X")
     assert lines(r.out) == [
         "Error: Min supported Deployment cannot be set to an earlier Deployment than the "
         "current Min supported Deployment.",
         FAILS,
     ]
-    assert api.get_dg(dg)["attributes"]["name"] == "D"
+    assert api.entity("dg", dg)["attributes"]["name"] == "D"
     assert b1
     r = logged_in("dg update --dg D -m nope")
     assert lines(r.out) == ['Error: Deployment "nope" is not found.', FAILS]
@@ -1039,18 +947,67 @@ def test_update_min_supported(logged_in, api, p1):
 def test_update_min_supported_of_a_fresh_group(logged_in, api, p1):
     """impt compares -m with the current min supported deployment without a null check; it
     works on a fresh group because its first build becomes the min supported one."""
-    dg = api.dg(p1, "D")
+    dg = api.dg(p1, "D")["id"]
     r = logged_in("build deploy -g D -t first")
     assert r.status == 0, r.out
-    build = api.get_dg(dg)["relationships"]["current_deployment"]["id"]
-    assert api.get_dg(dg)["relationships"]["min_supported_deployment"]["id"] == build
+    build = api.entity("dg", dg)["relationships"]["current_deployment"]["id"]
+    assert api.entity("dg", dg)["relationships"]["min_supported_deployment"]["id"] == build
     r = logged_in("dg update -g D -m first")
     assert lines(r.out) == [
         'Min supported Deployment for Device Group "D" is updated successfully.',
         'Device Group "D" is updated successfully.',
         OK,
     ]
-    assert api.get_dg(dg)["relationships"]["min_supported_deployment"]["id"] == build
+    assert api.entity("dg", dg)["relationships"]["min_supported_deployment"]["id"] == build
+
+
+def test_update_rejected_by_the_server_changes_nothing(logged_in, api, p1):
+    """A name taken by another group fails the update before the min supported deployment
+    is touched: nothing changes and nothing claims success."""
+    dg = api.dg(p1, "A")["id"]
+    api.dg(p1, "B")
+    first = api.deploy(dg)["id"]
+    build = api.deploy(dg, tags=["t1"])["id"]
+    r = logged_in("dg update -g A -m t1 -n B")
+    assert r.status == 1
+    assert lines(r.out) == [
+        "Error: Duplicate Resource: Devicegroups must have unique names.",
+        FAILS,
+    ]
+    after = api.entity("dg", dg)
+    assert after["attributes"]["name"] == "A"
+    assert after["relationships"]["min_supported_deployment"]["id"] == first
+    r = logged_in("dg update -g A -m t1 -n C")
+    assert lines(r.out) == [
+        'Min supported Deployment for Device Group "A" is updated successfully.',
+        'Device Group "A" is updated successfully.',
+        OK,
+    ]
+    after = api.entity("dg", dg)
+    assert after["attributes"]["name"] == "C"
+    assert after["relationships"]["min_supported_deployment"]["id"] == build
+
+
+def test_update_says_what_changed_when_the_min_supported_put_fails(logged_in, api, p1, sim):
+    dg = api.dg(p1, "A")["id"]
+    first = api.deploy(dg)["id"]
+    api.deploy(dg, tags=["t1"])
+
+    def refuse_the_next_request(exchange):
+        if exchange.method == "PATCH":
+            sim_control(sim, "faults", {"status": 400, "count": 1})
+
+    logged_in.session.observers.append(refuse_the_next_request)
+    r = logged_in("dg update -g A -m t1 -s new")
+    assert r.status == 1
+    assert lines(r.out) == [
+        'Device Group "A" is updated successfully.',
+        "Error: Injected Fault: The simulator injected this error.",
+        FAILS,
+    ]
+    after = api.entity("dg", dg)
+    assert after["attributes"]["description"] == "new"
+    assert after["relationships"]["min_supported_deployment"]["id"] == first
 
 
 def test_update_errors(logged_in, api, p1):
@@ -1072,21 +1029,21 @@ def test_update_errors(logged_in, api, p1):
 
 
 def test_request_economy(logged_in, api, p1):
-    dg = api.dg(p1, "D")
-    api.assign(dg, device_ids(api, 2))
+    dg = api.dg(p1, "D")["id"]
+    api.assign(dg, *device_ids(api, 2))
     logged_in("dg list")  # warms the cache (and the current account)
-    before = request_count(logged_in)
+    sent = logged_in.record_requests()
     assert logged_in("dg restart -g D").status == 0
-    assert request_count(logged_in) - before == 2  # devices of the group + the restart
-    before = request_count(logged_in)
+    assert len(sent) == 2  # devices of the group + the restart
+    sent.clear()
     assert logged_in(f"dg info -g {dg}").status == 0
-    assert request_count(logged_in) - before == 1  # the group (fresh); product cached by list
-    before = request_count(logged_in)
+    assert len(sent) == 1  # the group (fresh); product cached by list
+    sent.clear()
     assert logged_in("dg info -g D").status == 0
-    assert request_count(logged_in) - before == 1  # the group (fresh); product cached
-    before = request_count(logged_in)
+    assert len(sent) == 1  # the group (fresh); product cached
+    sent.clear()
     assert logged_in("dg builds -g D").status == 0
-    assert request_count(logged_in) - before == 2  # the group (fresh) + its deployments
+    assert len(sent) == 2  # the group (fresh) + its deployments
 
 
 def test_env_variable_error_goes_to_stderr_in_a_subprocess(logged_in, api, p1, home):
@@ -1113,19 +1070,19 @@ def test_env_variable_error_goes_to_stderr_in_a_subprocess(logged_in, api, p1, h
 
 
 def test_delete_target_of_another_group_fails(logged_in, api, p1):
-    prod = api.dg(p1, "Prod", PROD)
-    dut = api.dg(p1, "Dut", DUT)
+    prod = api.dg(p1, "Prod", PROD)["id"]
+    dut = api.dg(p1, "Dut", DUT)["id"]
     api.dg(
         p1,
         "F",
         FACTORY,
         production_target={"type": PROD, "id": prod},
         dut_target={"type": DUT, "id": dut},
-    )
+    )["id"]
     r = logged_in("dg delete --dg Prod --force -q -z json")
     assert r.status == 1
     assert json.loads(r.out)["Error"].startswith("Dependent Devicegroups Exist: ")
     r = logged_in("dg delete --dg Prod -q")
     assert r.status == 1
     assert lines(r.out)[0].startswith("Error: Dependent Devicegroups Exist: ")
-    assert api.find_dg(prod) is not None
+    assert api.find("dg", prod) is not None

@@ -4,85 +4,11 @@ hierarchical identifiers, not-found forms and request economy."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.conftest import FAILS, SimApi, sim_control
 
-from imptsh.api.client import Client, Credentials
-from tests.conftest import sim_control
-
-FAILS = "IMPT COMMAND FAILS"
 IMPOSSIBLE = "Impossible to execute the command."
-
-
-class Api:
-    """Direct API calls with the test's global login, to set up state."""
-
-    def __init__(self) -> None:
-        auth = json.loads((Path.home() / ".impt.auth").read_text())
-        self.client = Client(auth["endpoint"], Credentials(auth["accessToken"], auth["expiresAt"]))
-
-    def product(self, name: str, owner: str | None = None) -> dict:
-        data: dict[str, Any] = {"type": "product", "attributes": {"name": name}}
-        if owner:
-            data["relationships"] = {"owner": {"type": "account", "id": owner}}
-        return self.client.post("/products", {"data": data})["data"]
-
-    def dg(self, product: dict, name: str) -> dict:
-        body = {
-            "data": {
-                "type": "development_devicegroup",
-                "attributes": {"name": name},
-                "relationships": {"product": {"type": "product", "id": product["id"]}},
-            }
-        }
-        return self.client.post("/devicegroups", body)["data"]
-
-    def build(
-        self, dg: dict, code: str, tags: list[str] | None = None, origin: str | None = None
-    ) -> dict:
-        attrs: dict[str, Any] = {"device_code": code, "agent_code": "", "tags": tags or []}
-        if origin is not None:
-            attrs["origin"] = origin
-        body = {
-            "data": {
-                "type": "deployment",
-                "attributes": attrs,
-                "relationships": {"devicegroup": {"type": dg["type"], "id": dg["id"]}},
-            }
-        }
-        return self.client.post("/deployments", body)["data"]
-
-    def devices(self) -> list[dict]:
-        return self.client.list("/devices")
-
-    def rename_device(self, device: dict, name: str) -> None:
-        self.client.patch(
-            f"/devices/{device['id']}",
-            {"data": {"type": "device", "id": device["id"], "attributes": {"name": name}}},
-        )
-
-    def assign(self, dg: dict, device: dict) -> dict:
-        self.client.post(
-            f"/devicegroups/{dg['id']}/relationships/devices",
-            {"data": [{"type": "device", "id": device["id"]}]},
-        )
-        return self.client.get_resource("/devices", device["id"])
-
-
-@pytest.fixture
-def api(logged_in: Any) -> Api:
-    return Api()
-
-
-@pytest.fixture
-def other(sim: Any) -> dict:
-    acct = sim_control(
-        sim, "accounts", {"username": "other", "password": "pw", "email": "o@example.com"}
-    )["data"]
-    sim_control(sim, "collaborators", {"account": "other", "collaborator": "demo"})
-    return acct
 
 
 def _found(logged_in: Any, line: str, type_name: str) -> str:
@@ -101,29 +27,13 @@ def _fails(logged_in: Any, line: str, message: str) -> None:
     assert json.loads(r.out) == {"Error": message}
 
 
-def _requests(logged_in: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """(method, path) of every request the session's client sends from now on."""
-    clients = list(logged_in.session._clients.values())
-    assert len(clients) == 1
-    client = clients[0]
-    calls: list[tuple[str, str]] = []
-    send = client._send
-
-    def recording(method: str, path: str, *rest: Any) -> Any:
-        calls.append((method, path.replace(client.endpoint, "")))
-        return send(method, path, *rest)
-
-    monkeypatch.setattr(client, "_send", recording)
-    return calls
-
-
 # -- ambiguity --------------------------------------------------------------------------------
 
 
-def test_ambiguous_device_name_lists_candidates(logged_in: Any, api: Api, sim: Any) -> None:
+def test_ambiguous_device_name_lists_candidates(logged_in: Any, api: SimApi, sim: Any) -> None:
     a, b, c = api.devices()
-    api.rename_device(a, "twin")
-    api.rename_device(b, "twin")
+    api.rename(a, "twin")
+    api.rename(b, "twin")
     seeded = sim_control(sim, "devices", {"devices": [{"name": "twin"}]})["data"][0]
     r = logged_in("device info --device twin")
     assert r.status == 1
@@ -140,10 +50,10 @@ def test_ambiguous_device_name_lists_candidates(logged_in: Any, api: Api, sim: A
     assert "Owner" not in r.out  # the candidates are the current account's
 
 
-def test_ambiguous_device_modes(logged_in: Any, api: Api) -> None:
+def test_ambiguous_device_modes(logged_in: Any, api: SimApi) -> None:
     a, b, _ = api.devices()
-    api.rename_device(a, "twin")
-    api.rename_device(b, "twin")
+    api.rename(a, "twin")
+    api.rename(b, "twin")
     r = logged_in("device info --device twin")
     lines = r.out.splitlines()
     assert lines[0] == 'Error: Multiple Devices "twin" are found:'
@@ -158,7 +68,7 @@ def test_ambiguous_device_modes(logged_in: Any, api: Api) -> None:
     assert _found(logged_in, f"device info -d {a['id']}", "Device") == a["id"]
 
 
-def test_ambiguous_product_across_owners(logged_in: Any, api: Api, other: dict) -> None:
+def test_ambiguous_product_across_owners(logged_in: Any, api: SimApi, other: dict) -> None:
     mine = api.product("P")
     theirs = api.product("P", owner=other["id"])
     r = logged_in("product info -p P")
@@ -173,7 +83,7 @@ def test_ambiguous_product_across_owners(logged_in: Any, api: Api, other: dict) 
         "  name:  P",
         "  Owner: ",
         f"    id:       {other['id']}",
-        "    email:    o@example.com",
+        "    email:    other@example.com",
         "    username: other",
         IMPOSSIBLE,
         FAILS,
@@ -181,7 +91,7 @@ def test_ambiguous_product_across_owners(logged_in: Any, api: Api, other: dict) 
 
 
 def test_ambiguous_product_resolved_by_hierarchy_or_id(
-    logged_in: Any, api: Api, other: dict
+    logged_in: Any, api: SimApi, other: dict
 ) -> None:
     mine = api.product("P")
     theirs = api.product("P", owner=other["id"])
@@ -194,13 +104,13 @@ def test_ambiguous_product_resolved_by_hierarchy_or_id(
     # the hierarchical form picks one
     assert _found(logged_in, "product info -p {me}{P}", "Product") == mine["id"]
     assert _found(logged_in, "product info -p {other}{P}", "Product") == theirs["id"]
-    assert _found(logged_in, "product info -p {o@example.com}{P}", "Product") == theirs["id"]
+    assert _found(logged_in, "product info -p {other@example.com}{P}", "Product") == theirs["id"]
     assert _found(logged_in, f"product info -p {{{other['id']}}}{{P}}", "Product") == theirs["id"]
     # the id always works
     assert _found(logged_in, f"product info -p {theirs['id']}", "Product") == theirs["id"]
 
 
-def test_ambiguous_dg_name(logged_in: Any, api: Api) -> None:
+def test_ambiguous_dg_name(logged_in: Any, api: SimApi) -> None:
     p1, p2 = api.product("P1"), api.product("P2")
     g1, g2 = api.dg(p1, "DG"), api.dg(p2, "DG")
     r = logged_in("dg info -g DG")
@@ -222,7 +132,7 @@ def test_ambiguous_dg_name(logged_in: Any, api: Api) -> None:
 # -- hierarchical identifiers -------------------------------------------------------------------
 
 
-def test_hierarchical_empty_parts(logged_in: Any, api: Api) -> None:
+def test_hierarchical_empty_parts(logged_in: Any, api: SimApi) -> None:
     api.dg(api.product("P"), "DG")
     _fails(logged_in, "product info -p {}{P}", "No Account Identifier is specified.")
     _fails(logged_in, "product info -p {me}{}", "No Product Identifier is specified.")
@@ -231,7 +141,7 @@ def test_hierarchical_empty_parts(logged_in: Any, api: Api) -> None:
     _fails(logged_in, "dg info -g {me}{P}{}", "No Device Group Identifier is specified.")
 
 
-def test_hierarchical_not_found_forms(logged_in: Any, api: Api) -> None:
+def test_hierarchical_not_found_forms(logged_in: Any, api: SimApi) -> None:
     api.dg(api.product("P"), "DG")
     # the failing level is reported with its own type and part
     _fails(logged_in, "product info -p {nobody}{P}", 'Account "nobody" is not found.')
@@ -249,13 +159,13 @@ def test_hierarchical_not_found_forms(logged_in: Any, api: Api) -> None:
     )
 
 
-def test_hierarchical_other_owner_is_not_mine(logged_in: Any, api: Api, other: dict) -> None:
+def test_hierarchical_other_owner_is_not_mine(logged_in: Any, api: SimApi, other: dict) -> None:
     api.dg(api.product("Theirs", owner=other["id"]), "DG")
     _fails(logged_in, "product info -p {me}{Theirs}", 'Product "Theirs" is not found.')
     assert _found(logged_in, "dg info -g {other}{Theirs}{DG}", "Device Group")
 
 
-def test_hierarchical_falls_back_to_plain_name(logged_in: Any, api: Api) -> None:
+def test_hierarchical_falls_back_to_plain_name(logged_in: Any, api: SimApi) -> None:
     odd = api.product("{me}{Z}")  # no product Z: the literal name is used
     assert _found(logged_in, "product info -p {me}{Z}", "Product") == odd["id"]
     api.product("Z")
@@ -264,24 +174,11 @@ def test_hierarchical_falls_back_to_plain_name(logged_in: Any, api: Api) -> None
     assert _found(logged_in, "product info -p {me}{Z}", "Product") == real["id"]
 
 
-def test_hierarchical_in_list_filters(logged_in: Any, api: Api) -> None:
+def test_hierarchical_in_list_filters(logged_in: Any, api: SimApi) -> None:
     p1, p2 = api.product("P1"), api.product("P2")
     g1, g2 = api.dg(p1, "DG"), api.dg(p2, "DG")
     for g in (g1, g2):
-        api.client.post(
-            "/webhooks",
-            {
-                "data": {
-                    "type": "webhook",
-                    "attributes": {
-                        "url": "https://example.com/",
-                        "event": "blinkup",
-                        "content_type": "application/json",
-                    },
-                    "relationships": {"devicegroup": {"type": g["type"], "id": g["id"]}},
-                }
-            },
-        )
+        api.webhook(g, "https://example.com/", "blinkup")
     r = logged_in("webhook list -g {me}{P2}{DG} -z json")
     assert [w["Webhook"]["Device Group"]["id"] for w in json.loads(r.out)] == [g2["id"]]
     # an ambiguous plain filter selects every match; an unknown one nothing
@@ -294,10 +191,10 @@ def test_hierarchical_in_list_filters(logged_in: Any, api: Api) -> None:
 # -- devices ------------------------------------------------------------------------------------
 
 
-def test_device_by_id_mac_agent_id_and_name(logged_in: Any, api: Api) -> None:
+def test_device_by_id_mac_agent_id_and_name(logged_in: Any, api: SimApi) -> None:
     a, b, c = api.devices()
-    api.rename_device(c, "kitchen")
-    c_assigned = api.assign(api.dg(api.product("P"), "DG"), c)
+    api.rename(c, "kitchen")
+    c_assigned = api.assign(api.dg(api.product("P"), "DG"), c)[0]
     agent_id = c_assigned["attributes"]["agent_id"]
     assert agent_id
     assert _found(logged_in, f"device info -d {a['id']}", "Device") == a["id"]
@@ -309,26 +206,26 @@ def test_device_by_id_mac_agent_id_and_name(logged_in: Any, api: Api) -> None:
     _fails(logged_in, "device info -d not-exist-device", 'Device "not-exist-device" is not found.')
 
 
-def test_device_attribute_order(logged_in: Any, api: Api) -> None:
+def test_device_attribute_order(logged_in: Any, api: SimApi) -> None:
     a, b, _ = api.devices()
     # a device named like another device's MAC: the MAC match wins
-    api.rename_device(a, b["attributes"]["mac_address"])
+    api.rename(a, b["attributes"]["mac_address"])
     assert (
         _found(logged_in, f"device info -d {b['attributes']['mac_address']}", "Device") == (b["id"])
     )
     # a device named like another device's id: the id wins
-    api.rename_device(a, b["id"])
+    api.rename(a, b["id"])
     assert _found(logged_in, f"device info -d {b['id']}", "Device") == b["id"]
 
 
 # -- builds -------------------------------------------------------------------------------------
 
 
-def test_build_by_sha_tag_origin(logged_in: Any, api: Api) -> None:
+def test_build_by_sha_tag_origin(logged_in: Any, api: SimApi) -> None:
     dg = api.dg(api.product("P"), "DG")
-    one = api.build(dg, "one", tags=["t1", "shared"], origin="github")
-    two = api.build(dg, "two", tags=["shared"], origin="t1")
-    three = api.build(dg, "three", origin="local")
+    one = api.deploy(dg, "one", tags=["t1", "shared"], origin="github")
+    two = api.deploy(dg, "two", tags=["shared"], origin="t1")
+    three = api.deploy(dg, "three", origin="local")
     assert _found(logged_in, f"build info -b {one['id']}", "Deployment") == one["id"]
     assert _found(logged_in, f"build info -b {two['attributes']['sha']}", "Deployment") == two["id"]
     # `t1` is a tag of one and the origin of two: tags come first
@@ -347,10 +244,10 @@ def test_build_by_sha_tag_origin(logged_in: Any, api: Api) -> None:
     )
 
 
-def test_build_same_sha_is_ambiguous(logged_in: Any, api: Api) -> None:
+def test_build_same_sha_is_ambiguous(logged_in: Any, api: SimApi) -> None:
     dg = api.dg(api.product("P"), "DG")
-    first = api.build(dg, "same")
-    api.build(dg, "same")
+    first = api.deploy(dg, "same")
+    api.deploy(dg, "same")
     r = logged_in(f"build info -b {first['attributes']['sha']}")
     assert r.status == 1
     assert (
@@ -364,11 +261,11 @@ def test_build_same_sha_is_ambiguous(logged_in: Any, api: Api) -> None:
 
 def test_account_forms(logged_in: Any, other: dict) -> None:
     assert _found(logged_in, "account info -u other", "Account") == other["id"]
-    assert _found(logged_in, "account info -u o@example.com", "Account") == other["id"]
+    assert _found(logged_in, "account info -u other@example.com", "Account") == other["id"]
     _fails(logged_in, "account info -u not-exist-user", 'Account "not-exist-user" is not found.')
 
 
-def test_id_only_entities(logged_in: Any, api: Api) -> None:
+def test_id_only_entities(logged_in: Any, api: SimApi) -> None:
     _fails(
         logged_in,
         "loginkey info -k not-exist-loginkey",
@@ -382,39 +279,35 @@ def test_id_only_entities(logged_in: Any, api: Api) -> None:
 # -- request economy ----------------------------------------------------------------------------
 
 
-def test_product_name_costs_one_list(
-    logged_in: Any, api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_product_name_costs_one_list(logged_in: Any, api: SimApi) -> None:
     for n in range(3):
         api.product(f"P{n}")
     logged_in("account info")
-    calls = _requests(logged_in, monkeypatch)
+    sent = logged_in.record_requests()
     assert logged_in("product info -p P1").status == 0
-    assert calls.count(("GET", "/products")) == 1, calls
-    assert [c for c in calls if c[1].startswith("/products")][1:] == [
-        ("GET", c[1]) for c in calls if c[1].startswith("/products/")
+    assert sent.calls.count(("GET", "/products")) == 1, sent.calls
+    assert [c for c in sent.calls if c[1].startswith("/products")][1:] == [
+        ("GET", c[1]) for c in sent.calls if c[1].startswith("/products/")
     ]
-    calls.clear()
+    sent.clear()
     # an unknown name: still a single list request, no probing
     logged_in("product info -p nothing")
-    assert calls == [("GET", "/products")]
-    calls.clear()
+    assert sent.calls == [("GET", "/products")]
+    sent.clear()
     # the session cache answers known names without listing again
     assert logged_in("product update -p P2 -s x").status == 0
-    assert ("GET", "/products") not in calls
-    calls.clear()
+    assert ("GET", "/products") not in sent.calls
+    sent.clear()
     # an id is fetched directly
     pid = api.client.list("/products")[0]["id"]
     assert logged_in(f"product info -p {pid}").status == 0
-    assert ("GET", "/products") not in calls
+    assert ("GET", "/products") not in sent.calls
 
 
-def test_hierarchical_request_economy(
-    logged_in: Any, api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_hierarchical_request_economy(logged_in: Any, api: SimApi) -> None:
     api.dg(api.product("P"), "DG")
     logged_in("account info")
-    calls = _requests(logged_in, monkeypatch)
+    sent = logged_in.record_requests()
     assert logged_in("dg info -g {me}{P}{DG}").status == 0
-    assert calls.count(("GET", "/products")) <= 1
-    assert calls.count(("GET", "/devicegroups")) <= 1
+    assert sent.calls.count(("GET", "/products")) <= 1
+    assert sent.calls.count(("GET", "/devicegroups")) <= 1

@@ -8,13 +8,11 @@ from typing import Any
 
 import pytest
 
-OK = "IMPT COMMAND SUCCEEDS"
-FAILS = "IMPT COMMAND FAILS"
-CANCELED = "Operation is canceled."
+from tests.conftest import ASK, CANCELED, FAILS, OK
+
 BAD_PASSWORD = (
     "Error: Invalid Credentials: The X-Electricimp-Password header is missing or does not match."
 )
-ASK = "Enter 'y' (yes) or 'n' (no): "
 
 
 def _create(logged_in: Any, descr: str = "key") -> str:
@@ -41,22 +39,6 @@ def _summary(key_id: str, descr: str = "key") -> list[str]:
     ]
 
 
-def _requests(logged_in: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, dict]]:
-    """Records (method, path, headers) of every request the session's client sends."""
-    clients = list(logged_in.session._clients.values())
-    assert len(clients) == 1
-    client = clients[0]
-    calls: list[tuple[str, str, dict]] = []
-    send = client._send
-
-    def recording(method: str, path: str, params: Any, body: Any, headers: Any, auth: Any) -> Any:
-        calls.append((method, path.replace(client.endpoint, ""), dict(headers or {})))
-        return send(method, path, params, body, headers, auth)
-
-    monkeypatch.setattr(client, "_send", recording)
-    return calls
-
-
 # -- create ---------------------------------------------------------------------------------
 
 
@@ -71,19 +53,19 @@ def test_create_with_pwd(logged_in: Any) -> None:
     assert _ids(logged_in) == [key_id]
 
 
-def test_create_prompts_for_password(logged_in: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_create_prompts_for_password(logged_in: Any) -> None:
     logged_in("loginkey list")
-    calls = _requests(logged_in, monkeypatch)
+    sent = logged_in.record_requests()
     r = logged_in("loginkey create -s prompted", stdin="demo\n")
     assert r.status == 0, r.out
     lines = r.out.splitlines()
     assert lines[0] == "Enter password: "
     assert re.fullmatch(r'Login Key "[0-9a-f]{16}" is created successfully\.', lines[1])
     assert "  description: prompted" in lines
-    posts = [c for c in calls if c[0] == "POST"]
+    posts = [s for s in sent.sent if s.method == "POST"]
     assert len(posts) == 1
-    assert posts[0][1] == "/accounts/me/login_keys"
-    assert posts[0][2]["X-Electricimp-Password"] == "demo"
+    assert posts[0].path == "/accounts/me/login_keys"
+    assert posts[0].headers["X-Electricimp-Password"] == "demo"
 
 
 def test_create_without_description_and_modes(logged_in: Any) -> None:
@@ -355,13 +337,13 @@ def test_delete_minimal_and_debug(logged_in: Any) -> None:
 
 
 @pytest.mark.parametrize("ident", ["not-exist-loginkey", "0123456789abcdef"])
-def test_delete_not_found(logged_in: Any, ident: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_delete_not_found(logged_in: Any, ident: str) -> None:
     logged_in("loginkey list")
-    calls = _requests(logged_in, monkeypatch)
+    sent = logged_in.record_requests()
     r = logged_in(f"loginkey delete --lk {ident}", stdin="y\ndemo\n")
     assert r.status == 1
     assert r.out.splitlines() == [f'Error: Login Key "{ident}" is not found.', FAILS]
-    assert calls == [("GET", f"/accounts/me/login_keys/{ident}", calls[0][2])]
+    assert sent.calls == [("GET", f"/accounts/me/login_keys/{ident}")]
 
 
 def test_delete_wrong_password(logged_in: Any) -> None:

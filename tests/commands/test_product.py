@@ -8,85 +8,13 @@ from typing import Any
 
 import pytest
 
-from imptsh.api.client import Client, Credentials
-from tests.conftest import sim_control
+from tests.conftest import ASK, CANCELED, FAILS, OK, SimApi, sim_control, write_project
 
-OK = "IMPT COMMAND SUCCEEDS"
-FAILS = "IMPT COMMAND FAILS"
-CANCELED = "Operation is canceled."
-ASK = "Enter 'y' (yes) or 'n' (no): "
 QUESTION = "Are you sure you want to continue?"
 DEPENDENT = (
     "Error: Dependent Devicegroups Exist: Cannot delete a product with associated devicegroups."
 )
 DUPLICATE = "Error: Duplicate Resource: Products must have unique names."
-
-
-class Api:
-    """Direct API calls with the test's global login, to set up and inspect state."""
-
-    def __init__(self) -> None:
-        auth = json.loads((Path.home() / ".impt.auth").read_text())
-        self.client = Client(auth["endpoint"], Credentials(auth["accessToken"], auth["expiresAt"]))
-
-    def product(self, name: str, owner: str | None = None, descr: str | None = None) -> dict:
-        data: dict[str, Any] = {"type": "product", "attributes": {"name": name}}
-        if descr is not None:
-            data["attributes"]["description"] = descr
-        if owner:
-            data["relationships"] = {"owner": {"type": "account", "id": owner}}
-        return self.client.post("/products", {"data": data})["data"]
-
-    def dg(self, product: dict, name: str, typ: str = "development_devicegroup") -> dict:
-        body = {
-            "data": {
-                "type": typ,
-                "attributes": {"name": name},
-                "relationships": {"product": {"type": "product", "id": product["id"]}},
-            }
-        }
-        return self.client.post("/devicegroups", body)["data"]
-
-    def build(self, dg: dict, *, flagged: bool = False, code: str = "x") -> dict:
-        body = {
-            "data": {
-                "type": "deployment",
-                "attributes": {"device_code": code, "agent_code": "", "flagged": flagged},
-                "relationships": {"devicegroup": {"type": dg["type"], "id": dg["id"]}},
-            }
-        }
-        return self.client.post("/deployments", body)["data"]
-
-    def assign(self, dg: dict, devices: list[dict]) -> list[dict]:
-        self.client.post(
-            f"/devicegroups/{dg['id']}/relationships/devices",
-            {"data": [{"type": "device", "id": d["id"]} for d in devices]},
-        )
-        return [self.get("/devices", d["id"]) for d in devices]
-
-    def devices(self) -> list[dict]:
-        return self.client.list("/devices")
-
-    def get(self, collection: str, ident: str) -> dict | None:
-        return self.client.find_resource(collection, ident)
-
-    def products(self) -> list[str]:
-        return [p["attributes"]["name"] for p in self.client.list("/products")]
-
-
-@pytest.fixture
-def api(logged_in: Any) -> Api:
-    return Api()
-
-
-@pytest.fixture
-def other(sim: Any) -> dict:
-    """A second account whose entities demo can see (demo collaborates on it)."""
-    acct = sim_control(
-        sim, "accounts", {"username": "other", "password": "pw", "email": "o@example.com"}
-    )["data"]
-    sim_control(sim, "collaborators", {"account": "other", "collaborator": "demo"})
-    return acct
 
 
 def block(title: str, fields: dict[str, Any], indent: int = 0) -> list[str]:
@@ -118,29 +46,18 @@ def build_block(build: dict) -> list[str]:
     return block("Deployment", fields)
 
 
+def product_names(api: SimApi) -> list[str]:
+    return [p["attributes"]["name"] for p in api.client.list("/products")]
+
+
 def _me_id(logged_in: Any) -> str:
     return json.loads(logged_in("account info -z json").out)["Account"]["id"]
-
-
-def _requests(logged_in: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    clients = list(logged_in.session._clients.values())
-    assert len(clients) == 1
-    client = clients[0]
-    calls: list[tuple[str, str]] = []
-    send = client._send
-
-    def recording(method: str, path: str, *rest: Any) -> Any:
-        calls.append((method, path.replace(client.endpoint, "")))
-        return send(method, path, *rest)
-
-    monkeypatch.setattr(client, "_send", recording)
-    return calls
 
 
 # -- create ---------------------------------------------------------------------------------
 
 
-def test_create(logged_in: Any, api: Api) -> None:
+def test_create(logged_in: Any, api: SimApi) -> None:
     r = logged_in("product create --name P")
     assert r.status == 0, r.out
     lines = r.out.splitlines()
@@ -150,17 +67,17 @@ def test_create(logged_in: Any, api: Api) -> None:
         *block("Product", {"id": pid, "name": "P"}),
         OK,
     ]
-    product = api.get("/products", pid)
+    product = api.find("product", pid)
     assert product["attributes"]["name"] == "P"
     assert product["attributes"]["description"] == ""
 
 
-def test_create_modes_and_description(logged_in: Any, api: Api) -> None:
+def test_create_modes_and_description(logged_in: Any, api: SimApi) -> None:
     r = logged_in("product create -n M -s 'my product' -z minimal")
     assert r.status == 0
     pid = r.out.splitlines()[1].split()[-1]
     assert r.out.splitlines() == block("Product", {"id": pid, "name": "M"})
-    assert api.get("/products", pid)["attributes"]["description"] == "my product"
+    assert api.find("product", pid)["attributes"]["description"] == "my product"
     r = logged_in("product create -n J -z json")
     assert r.status == 0
     data = json.loads(r.out)
@@ -172,7 +89,7 @@ def test_create_modes_and_description(logged_in: Any, api: Api) -> None:
     assert r.out.splitlines()[-1] == OK
 
 
-def test_create_duplicate(logged_in: Any, api: Api) -> None:
+def test_create_duplicate(logged_in: Any, api: SimApi) -> None:
     api.product("P")
     r = logged_in("product create --name P")
     assert r.status == 1
@@ -182,25 +99,25 @@ def test_create_duplicate(logged_in: Any, api: Api) -> None:
     r = logged_in("product create --name P -z json")
     assert r.status == 1
     assert '"Product"' not in r.out
-    assert api.products() == ["P"]
+    assert product_names(api) == ["P"]
 
 
-def test_create_owner(logged_in: Any, api: Api, other: dict) -> None:
+def test_create_owner(logged_in: Any, api: SimApi, other: dict) -> None:
     me = _me_id(logged_in)
     r = logged_in("product create --name Mine --owner me -z json")
     assert r.status == 0, r.out
     pid = json.loads(r.out)["Product"]["id"]
-    assert api.get("/products", pid)["relationships"]["owner"]["id"] == me
-    for owner, name in (("other", "T1"), ("o@example.com", "T2"), (other["id"], "T3")):
+    assert api.find("product", pid)["relationships"]["owner"]["id"] == me
+    for owner, name in (("other", "T1"), ("other@example.com", "T2"), (other["id"], "T3")):
         r = logged_in(f"product create -n {name} -o {owner} -z json")
         assert r.status == 0, r.out
-        product = api.get("/products", json.loads(r.out)["Product"]["id"])
+        product = api.find("product", json.loads(r.out)["Product"]["id"])
         assert product["relationships"]["owner"]["id"] == other["id"]
     # names are unique per owner only
     assert logged_in("product create -n T1").status == 0
 
 
-def test_create_errors(logged_in: Any, api: Api) -> None:
+def test_create_errors(logged_in: Any, api: SimApi) -> None:
     r = logged_in("product create --name P --owner nobody")
     assert r.out.splitlines() == ['Error: Account "nobody" is not found.', FAILS]
     r = logged_in("product create")
@@ -214,7 +131,7 @@ def test_create_errors(logged_in: Any, api: Api) -> None:
     r = logged_in("product create --help")
     assert r.status == 0
     assert "Usage: impt product create --name <product_name> [--descr" in r.out
-    assert api.products() == []
+    assert product_names(api) == []
 
 
 # -- list -----------------------------------------------------------------------------------
@@ -227,7 +144,7 @@ def test_list_empty(logged_in: Any) -> None:
     assert json.loads(logged_in("product list -z json").out) == []
 
 
-def test_list(logged_in: Any, api: Api, other: dict) -> None:
+def test_list(logged_in: Any, api: SimApi, other: dict) -> None:
     a, b = api.product("A"), api.product("B")
     t = api.product("T", owner=other["id"])
     r = logged_in("product list")
@@ -241,7 +158,7 @@ def test_list(logged_in: Any, api: Api, other: dict) -> None:
         "  name:  T",
         "  Owner: ",
         f"    id:       {other['id']}",
-        "    email:    o@example.com",
+        "    email:    other@example.com",
         "    username: other",
         OK,
     ]
@@ -260,13 +177,13 @@ def test_list(logged_in: Any, api: Api, other: dict) -> None:
         ("--owner me", ["A", "B"]),
         ("-o demo", ["A", "B"]),
         ("-o other", ["T"]),
-        ("-o o@example.com -o me", ["T", "A", "B"]),
+        ("-o other@example.com -o me", ["T", "A", "B"]),
         ("-o nobody", []),
         ("-o nobody -o other", ["T"]),
     ],
 )
 def test_list_owner_filter(
-    logged_in: Any, api: Api, other: dict, owners: str, expected: list[str]
+    logged_in: Any, api: SimApi, other: dict, owners: str, expected: list[str]
 ) -> None:
     api.product("A")
     api.product("B")
@@ -304,7 +221,7 @@ def _info_lines(product: dict) -> list[str]:
     )
 
 
-def test_info(logged_in: Any, api: Api) -> None:
+def test_info(logged_in: Any, api: SimApi) -> None:
     product = api.product("P", descr="about P")
     for ident in ("P", product["id"], "{me}{P}", "{demo}{P}"):
         r = logged_in(f"product info --product {ident}")
@@ -318,24 +235,24 @@ def test_info(logged_in: Any, api: Api) -> None:
     assert "Response code: 200" in r.out and r.out.splitlines()[-1] == OK
 
 
-def test_info_empty_description(logged_in: Any, api: Api) -> None:
+def test_info_empty_description(logged_in: Any, api: SimApi) -> None:
     api.product("P")
     r = logged_in("product info -p P -z minimal")
     assert "  description: " in r.out.splitlines()  # empty value, alignment padding kept
     assert json.loads(logged_in("product info -p P -z json").out)["Product"]["description"] == ""
 
 
-def test_info_of_other_owner(logged_in: Any, api: Api, other: dict) -> None:
+def test_info_of_other_owner(logged_in: Any, api: SimApi, other: dict) -> None:
     t = api.product("T", owner=other["id"])
     data = json.loads(logged_in("product info -p T -z json").out)["Product"]
-    owner = {"id": other["id"], "email": "o@example.com", "username": "other"}
+    owner = {"id": other["id"], "email": "other@example.com", "username": "other"}
     assert data["Owner"] == owner
     assert "Creator" not in data  # demo created it
     r = logged_in("product info -p {other}{T} -z minimal")
     assert r.status == 0 and f"  id:          {t['id']}" in r.out.splitlines()
 
 
-def test_info_not_found(logged_in: Any, api: Api) -> None:
+def test_info_not_found(logged_in: Any, api: SimApi) -> None:
     api.product("P")
     for ident in ("not-exist-product", "00000000-0000-0000-0000-000000000000", "{P}"):
         r = logged_in(f"product info -p {ident}")
@@ -349,27 +266,13 @@ def test_info_not_found(logged_in: Any, api: Api) -> None:
     assert r.out.splitlines()[-2:] == ['Error: Option "--product" must not be empty.', FAILS]
 
 
-def test_info_full(logged_in: Any, api: Api) -> None:
+def test_info_full(logged_in: Any, api: SimApi) -> None:
     product = api.product("P")
     empty = api.dg(product, "Empty")
     dg = api.dg(product, "DG")
-    build = api.build(dg, flagged=True)
-    devices = api.assign(dg, api.devices()[:2])
-    api.client.post(
-        "/webhooks",
-        {
-            "data": {
-                "type": "webhook",
-                "attributes": {
-                    "url": "https://example.com/h",
-                    "event": "blinkup",
-                    "content_type": "application/json",
-                },
-                "relationships": {"devicegroup": {"type": dg["type"], "id": dg["id"]}},
-            }
-        },
-    )
-    hook = api.client.list("/webhooks")[0]
+    build = api.deploy(dg, "x", flagged=True)
+    devices = api.assign(dg, *api.devices()[:2])
+    hook = api.webhook(dg, "https://example.com/h", "blinkup")
     r = logged_in("product info -p P --full")
     assert r.status == 0, r.out
     lines = r.out.splitlines()
@@ -419,10 +322,10 @@ def test_info_full(logged_in: Any, api: Api) -> None:
     ]
 
 
-def test_info_full_caps_devices_in_text(logged_in: Any, api: Api, sim: Any) -> None:
+def test_info_full_caps_devices_in_text(logged_in: Any, api: SimApi, sim: Any) -> None:
     sim_control(sim, "devices", {"count": 5})
     dg = api.dg(api.product("P"), "DG")
-    api.assign(dg, api.devices())  # 8 devices
+    api.assign(dg, *api.devices())  # 8 devices
     r = logged_in("product info -p P --full -z minimal")
     assert r.out.count("        Device: ") == 5
     assert r.out.splitlines()[-1] == "        ... 3 more Device(s)"
@@ -430,7 +333,7 @@ def test_info_full_caps_devices_in_text(logged_in: Any, api: Api, sim: Any) -> N
     assert len(data["Product"]["Device Groups"][0]["Device Group"]["Devices"]) == 8
 
 
-def test_info_full_without_dgs(logged_in: Any, api: Api) -> None:
+def test_info_full_without_dgs(logged_in: Any, api: SimApi) -> None:
     product = api.product("P")
     r = logged_in("product info -p P --full")
     assert r.out.splitlines() == [*_info_lines(product), OK]
@@ -439,33 +342,24 @@ def test_info_full_without_dgs(logged_in: Any, api: Api) -> None:
 # -- project defaults ---------------------------------------------------------------------------
 
 
-def _project(dg_id: str) -> None:
-    Path(".impt.project").write_text(
-        json.dumps(
-            {"deviceGroupId": dg_id, "deviceFile": "device.nut", "agentFile": "agent.nut"},
-            indent=2,
-        )
-    )
-
-
-def test_project_default(logged_in: Any, api: Api) -> None:
+def test_project_default(logged_in: Any, api: SimApi) -> None:
     product = api.product("P")
     api.product("Other")
-    _project(api.dg(product, "DG")["id"])
+    write_project(api.dg(product, "DG"), "device.nut", "agent.nut")
     r = logged_in("product info")
     assert r.status == 0, r.out
     assert r.out.splitlines() == [*_info_lines(product), OK]
     r = logged_in("product update --descr changed")
     assert r.out.splitlines() == [f'Product "{product["id"]}" is updated successfully.', OK]
-    assert api.get("/products", product["id"])["attributes"]["description"] == "changed"
+    assert api.find("product", product["id"])["attributes"]["description"] == "changed"
     # an explicit option wins over the project
     r = logged_in("product info -p Other -z json")
     assert json.loads(r.out)["Product"]["name"] == "Other"
 
 
-def test_project_stale(logged_in: Any, api: Api) -> None:
+def test_project_stale(logged_in: Any, api: SimApi) -> None:
     api.product("P")
-    _project("not-exist-device-group")
+    write_project("not-exist-device-group", "device.nut", "agent.nut")
     for line in ("product info", "product update -n X", "product delete -q"):
         r = logged_in(line)
         assert r.status == 1
@@ -481,18 +375,18 @@ def test_project_stale(logged_in: Any, api: Api) -> None:
         "Error": 'Device Group "not-exist-device-group", saved in Project File, '
         "does not exist anymore."
     }
-    assert api.products() == ["P"]
+    assert product_names(api) == ["P"]
 
 
-def test_project_corrupted(logged_in: Any, api: Api) -> None:
+def test_project_corrupted(logged_in: Any, api: SimApi) -> None:
     Path(".impt.project").write_text("{not json")
     r = logged_in("product info")
     assert r.out.splitlines() == ["Error: Project File is corrupted.", FAILS]
 
 
-def test_project_delete_default(logged_in: Any, api: Api) -> None:
+def test_project_delete_default(logged_in: Any, api: SimApi) -> None:
     product = api.product("P")
-    _project(api.dg(product, "DG")["id"])
+    write_project(api.dg(product, "DG"), "device.nut", "agent.nut")
     r = logged_in("product delete --force -q")
     assert r.status == 0, r.out
     assert r.out.splitlines()[-2:] == [f'Product "{product["id"]}" is deleted successfully.', OK]
@@ -501,12 +395,12 @@ def test_project_delete_default(logged_in: Any, api: Api) -> None:
 # -- update ---------------------------------------------------------------------------------
 
 
-def test_update(logged_in: Any, api: Api) -> None:
+def test_update(logged_in: Any, api: SimApi) -> None:
     product = api.product("P", descr="old")
     r = logged_in("product update --product P --name Q --descr new")
     assert r.status == 0, r.out
     assert r.out.splitlines() == ['Product "P" is updated successfully.', OK]
-    attrs = api.get("/products", product["id"])["attributes"]
+    attrs = api.find("product", product["id"])["attributes"]
     assert (attrs["name"], attrs["description"]) == ("Q", "new")
     # the renamed product is found by its new name at once, the old name is gone
     assert logged_in("product info -p Q").status == 0
@@ -514,7 +408,7 @@ def test_update(logged_in: Any, api: Api) -> None:
     assert r.out.splitlines() == ['Error: Product "P" is not found.', FAILS]
     r = logged_in(["product", "update", "-p", product["id"], "-s", "", "-z", "json"])
     assert r.status == 0 and json.loads(r.out) == {}
-    assert api.get("/products", product["id"])["attributes"]["description"] == ""
+    assert api.find("product", product["id"])["attributes"]["description"] == ""
     r = logged_in("product update -p Q -n R -z minimal")
     assert r.status == 0 and r.out == ""
     r = logged_in("product update -p R -s dbg -z debug")
@@ -522,7 +416,7 @@ def test_update(logged_in: Any, api: Api) -> None:
     assert r.out.splitlines()[-2:] == ['Product "R" is updated successfully.', OK]
 
 
-def test_update_errors(logged_in: Any, api: Api) -> None:
+def test_update_errors(logged_in: Any, api: SimApi) -> None:
     api.product("P")
     api.product("Q")
     r = logged_in("product update -p P -n Q")
@@ -533,7 +427,7 @@ def test_update_errors(logged_in: Any, api: Api) -> None:
     assert r.out.splitlines()[-2:] == ['Error: Option "--name" must not be empty.', FAILS]
     r = logged_in("product update -n Z")
     assert r.out.splitlines() == ["Error: No Product Identifier is specified.", FAILS]
-    assert sorted(api.products()) == ["P", "Q"]
+    assert sorted(product_names(api)) == ["P", "Q"]
 
 
 # -- delete ---------------------------------------------------------------------------------
@@ -548,7 +442,7 @@ def _product_summary(product: dict) -> list[str]:
     ]
 
 
-def test_delete_yes(logged_in: Any, api: Api) -> None:
+def test_delete_yes(logged_in: Any, api: SimApi) -> None:
     product = api.product("P")
     r = logged_in("product delete --product P", stdin="y\n")
     assert r.status == 0, r.out
@@ -559,12 +453,12 @@ def test_delete_yes(logged_in: Any, api: Api) -> None:
         'Product "P" is deleted successfully.',
         OK,
     ]
-    assert api.products() == []
+    assert product_names(api) == []
     r = logged_in("product info -p P")
     assert r.out.splitlines() == ['Error: Product "P" is not found.', FAILS]
 
 
-def test_delete_no(logged_in: Any, api: Api) -> None:
+def test_delete_no(logged_in: Any, api: SimApi) -> None:
     product = api.product("P")
     r = logged_in("product delete -p P", stdin="n\n")
     assert r.status == 1
@@ -577,10 +471,10 @@ def test_delete_no(logged_in: Any, api: Api) -> None:
     assert r.out.splitlines() == [*_product_summary(product), ASK + "n", ""]
     r = logged_in("product delete -p P", stdin="")  # end of input cancels
     assert r.status == 1 and r.out.splitlines()[-2:] == [CANCELED, FAILS]
-    assert api.products() == ["P"]
+    assert product_names(api) == ["P"]
 
 
-def test_delete_invalid_then_yes(logged_in: Any, api: Api) -> None:
+def test_delete_invalid_then_yes(logged_in: Any, api: SimApi) -> None:
     product = api.product("P")
     r = logged_in("product delete -p P", stdin="yes\n\ny\n")
     assert r.status == 0, r.out
@@ -597,7 +491,7 @@ def test_delete_invalid_then_yes(logged_in: Any, api: Api) -> None:
     ]
 
 
-def test_delete_confirmed_modes(logged_in: Any, api: Api) -> None:
+def test_delete_confirmed_modes(logged_in: Any, api: SimApi) -> None:
     for name in ("A", "B", "C", "D"):
         api.product(name)
     r = logged_in("product delete -p A -q")
@@ -609,7 +503,7 @@ def test_delete_confirmed_modes(logged_in: Any, api: Api) -> None:
     r = logged_in("product delete -p D -q -z debug")
     assert '"method": "DELETE"' in r.out
     assert r.out.splitlines()[-2:] == ['Product "D" is deleted successfully.', OK]
-    assert api.products() == []
+    assert product_names(api) == []
 
 
 def test_delete_not_found(logged_in: Any) -> None:
@@ -620,7 +514,7 @@ def test_delete_not_found(logged_in: Any) -> None:
     assert r.out.splitlines() == ["Error: No Product Identifier is specified.", FAILS]
 
 
-def test_delete_with_dg_needs_force(logged_in: Any, api: Api) -> None:
+def test_delete_with_dg_needs_force(logged_in: Any, api: SimApi) -> None:
     product = api.product("P")
     api.dg(product, "DG")
     r = logged_in("product delete -p P -q")
@@ -628,24 +522,24 @@ def test_delete_with_dg_needs_force(logged_in: Any, api: Api) -> None:
     assert r.out.splitlines() == [DEPENDENT, FAILS]
     r = logged_in("product delete -p P", stdin="y\n")
     assert r.out.splitlines()[-2:] == [DEPENDENT, FAILS]
-    assert api.products() == ["P"]
+    assert product_names(api) == ["P"]
 
 
 @pytest.fixture
-def loaded(api: Api) -> dict[str, Any]:
+def loaded(api: SimApi) -> dict[str, Any]:
     """P with DG (two assigned devices, a flagged and an unflagged build) and an empty DG."""
     product = api.product("P")
     dg = api.dg(product, "DG")
-    old = api.build(dg, code="old")
-    flagged = api.build(dg, flagged=True, code="new")
-    devices = api.assign(dg, api.devices()[:2])
+    old = api.deploy(dg, "old")
+    flagged = api.deploy(dg, "new", flagged=True)
+    devices = api.assign(dg, *api.devices()[:2])
     empty = api.dg(product, "Empty")
-    flagged = api.get("/deployments", flagged["id"])
+    flagged = api.find("build", flagged["id"])
     return {
         "product": product,
         "dg": dg,
         "empty": empty,
-        "old": api.get("/deployments", old["id"]),
+        "old": api.find("build", old["id"]),
         "flagged": flagged,
         "devices": devices,
     }
@@ -657,7 +551,7 @@ def _dg_block(dg: dict) -> list[str]:
     )
 
 
-def test_delete_force_summary_and_yes(logged_in: Any, api: Api, loaded: dict) -> None:
+def test_delete_force_summary_and_yes(logged_in: Any, api: SimApi, loaded: dict) -> None:
     p, dg, empty, flagged = loaded["product"], loaded["dg"], loaded["empty"], loaded["flagged"]
     d1, d2 = loaded["devices"]
     r = logged_in("product delete -p P --force", stdin="y\n")
@@ -687,27 +581,27 @@ def test_delete_force_summary_and_yes(logged_in: Any, api: Api, loaded: dict) ->
         'Product "P" is deleted successfully.',
         OK,
     ]
-    assert api.products() == []
+    assert product_names(api) == []
     for device in (d1, d2):
-        assert "devicegroup" not in api.get("/devices", device["id"])["relationships"]
+        assert "devicegroup" not in api.find("device", device["id"])["relationships"]
     # deleting a Device Group deletes its deployments too
-    assert api.get("/deployments", flagged["id"]) is None
-    assert api.get("/deployments", loaded["old"]["id"]) is None
+    assert api.find("build", flagged["id"]) is None
+    assert api.find("build", loaded["old"]["id"]) is None
 
 
-def test_delete_force_no_and_invalid(logged_in: Any, api: Api, loaded: dict) -> None:
+def test_delete_force_no_and_invalid(logged_in: Any, api: SimApi, loaded: dict) -> None:
     r = logged_in("product delete -p P -f", stdin="n\n")
     assert r.status == 1
     assert r.out.splitlines()[-5:] == [QUESTION, ASK + "n", "", CANCELED, FAILS]
-    assert api.get("/deployments", loaded["flagged"]["id"])["attributes"]["flagged"] is True
-    assert api.products() == ["P"]
+    assert api.find("build", loaded["flagged"]["id"])["attributes"]["flagged"] is True
+    assert product_names(api) == ["P"]
     r = logged_in("product delete -p P -f -z minimal", stdin="?\ny\n")
     assert r.status == 0
     assert r.out.splitlines()[-4:] == [ASK + "?", "Invalid value!", ASK + "y", ""]
-    assert api.products() == []
+    assert product_names(api) == []
 
 
-def test_delete_force_builds(logged_in: Any, api: Api, loaded: dict) -> None:
+def test_delete_force_builds(logged_in: Any, api: SimApi, loaded: dict) -> None:
     p, dg, empty = loaded["product"], loaded["dg"], loaded["empty"]
     old, flagged = loaded["old"], loaded["flagged"]
     d1, d2 = loaded["devices"]
@@ -734,28 +628,20 @@ def test_delete_force_builds(logged_in: Any, api: Api, loaded: dict) -> None:
         f'Deployment "{flagged["id"]}" is already deleted.',
         OK,
     ]
-    assert api.get("/deployments", old["id"]) is None
-    assert api.get("/deployments", flagged["id"]) is None
+    assert api.find("build", old["id"]) is None
+    assert api.find("build", flagged["id"]) is None
 
 
-def test_delete_force_confirmed_json(logged_in: Any, api: Api, loaded: dict) -> None:
+def test_delete_force_confirmed_json(logged_in: Any, api: SimApi, loaded: dict) -> None:
     r = logged_in("product delete -p P -f -b -q -z json")
     assert r.status == 0, r.out
     assert json.loads(r.out) == {}
-    assert api.products() == []
-    assert api.get("/deployments", loaded["old"]["id"]) is None
+    assert product_names(api) == []
+    assert api.find("build", loaded["old"]["id"]) is None
 
 
-def zombie(sim: Any, product: dict, *, flagged: bool = False) -> dict:
-    """A deployment left without a group (groups deleted before 2024 left theirs behind)."""
-    rels = {"product": {"type": "product", "id": product["id"]}}
-    attributes = {"device_code": "z", "agent_code": "", "flagged": flagged}
-    body = {"data": {"type": "deployment", "attributes": attributes, "relationships": rels}}
-    return sim_control(sim, "zombies", body)["data"]
-
-
-def test_delete_builds_without_force(logged_in: Any, api: Api, sim: Any) -> None:
-    build = zombie(sim, api.product("P"))
+def test_delete_builds_without_force(logged_in: Any, api: SimApi) -> None:
+    build = api.zombie(api.product("P"), "z")
     r = logged_in("product delete -p P --builds -q")
     assert r.status == 0, r.out
     assert r.out.splitlines() == [
@@ -765,8 +651,8 @@ def test_delete_builds_without_force(logged_in: Any, api: Api, sim: Any) -> None
     ]
 
 
-def test_delete_builds_flagged_zombie_needs_force(logged_in: Any, api: Api, sim: Any) -> None:
-    build = zombie(sim, api.product("P"), flagged=True)
+def test_delete_builds_flagged_zombie_needs_force(logged_in: Any, api: SimApi) -> None:
+    build = api.zombie(api.product("P"), "z", flagged=True)
     r = logged_in("product delete -p P --builds -q")
     assert r.status == 1
     assert r.out.splitlines() == [
@@ -775,11 +661,11 @@ def test_delete_builds_flagged_zombie_needs_force(logged_in: Any, api: Api, sim:
         "attribute to false and try again.",
         FAILS,
     ]
-    assert api.get("/deployments", build["id"]) is not None
+    assert api.find("build", build["id"]) is not None
 
 
-def test_delete_force_builds_unflags_zombie(logged_in: Any, api: Api, sim: Any) -> None:
-    build = zombie(sim, api.product("P"), flagged=True)
+def test_delete_force_builds_unflags_zombie(logged_in: Any, api: SimApi) -> None:
+    build = api.zombie(api.product("P"), "z", flagged=True)
     r = logged_in("product delete -p P --builds --force", stdin="y\n")
     assert r.status == 0, r.out
     lines = r.out.splitlines()
@@ -793,14 +679,14 @@ def test_delete_force_builds_unflags_zombie(logged_in: Any, api: Api, sim: Any) 
         f'Deployment "{build["id"]}" is deleted successfully.',
         OK,
     ]
-    assert api.get("/deployments", build["id"]) is None
+    assert api.find("build", build["id"]) is None
 
 
-def test_delete_summary_caps_at_five(logged_in: Any, api: Api, sim: Any) -> None:
+def test_delete_summary_caps_at_five(logged_in: Any, api: SimApi, sim: Any) -> None:
     sim_control(sim, "devices", {"count": 4})
     product = api.product("P")
     dg = api.dg(product, "DG")
-    api.assign(dg, api.devices())  # 7 devices
+    api.assign(dg, *api.devices())  # 7 devices
     r = logged_in("product delete -p P -f", stdin="n\n")
     lines = r.out.splitlines()
     assert lines.count("Device: ") == 5
@@ -822,19 +708,17 @@ def test_delete_syntax(logged_in: Any) -> None:
 # -- request economy --------------------------------------------------------------------------
 
 
-def test_info_by_name_request_economy(
-    logged_in: Any, api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_info_by_name_request_economy(logged_in: Any, api: SimApi) -> None:
     api.product("P")
     api.product("Q")
     _me_id(logged_in)
-    calls = _requests(logged_in, monkeypatch)
+    sent = logged_in.record_requests()
     assert logged_in("product info -p P").status == 0
-    lists = [c for c in calls if c == ("GET", "/products")]
-    assert len(lists) == 1, calls
-    calls.clear()
+    lists = [c for c in sent.calls if c == ("GET", "/products")]
+    assert len(lists) == 1, sent.calls
+    sent.clear()
     assert logged_in("product list").status == 0
-    assert calls == [("GET", "/products")]
-    calls.clear()
+    assert sent.calls == [("GET", "/products")]
+    sent.clear()
     assert logged_in("product update -p Q -s x").status == 0
-    assert ("GET", "/products") not in calls  # resolved from the session cache
+    assert ("GET", "/products") not in sent.calls  # resolved from the session cache

@@ -3,77 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from imptsh.api.client import Client, Credentials
-from tests.conftest import sim_control
+from tests.conftest import ASK, CANCELED, FAILS, OK, SimApi, write_project
 
-OK = "IMPT COMMAND SUCCEEDS"
-FAILS = "IMPT COMMAND FAILS"
-CANCELED = "Operation is canceled."
-ASK = "Enter 'y' (yes) or 'n' (no): "
 URL = "https://example.com/hook"
-
-
-class Api:
-    """Direct API calls with the test's global login, to set up state."""
-
-    def __init__(self) -> None:
-        auth = json.loads((Path.home() / ".impt.auth").read_text())
-        self.client = Client(auth["endpoint"], Credentials(auth["accessToken"], auth["expiresAt"]))
-
-    def product(self, name: str, owner: str | None = None) -> dict[str, Any]:
-        data: dict[str, Any] = {"type": "product", "attributes": {"name": name}}
-        if owner:
-            data["relationships"] = {"owner": {"type": "account", "id": owner}}
-        return self.client.post("/products", {"data": data})["data"]
-
-    def dg(self, product: dict, name: str, typ: str = "development_devicegroup") -> dict:
-        body = {
-            "data": {
-                "type": typ,
-                "attributes": {"name": name},
-                "relationships": {"product": {"type": "product", "id": product["id"]}},
-            }
-        }
-        return self.client.post("/devicegroups", body)["data"]
-
-    def webhook(self, dg: dict, url: str = URL, event: str = "deployment") -> dict:
-        body = {
-            "data": {
-                "type": "webhook",
-                "attributes": {"url": url, "event": event, "content_type": "application/json"},
-                "relationships": {"devicegroup": {"type": dg["type"], "id": dg["id"]}},
-            }
-        }
-        return self.client.post("/webhooks", body)["data"]
-
-    def get_webhook(self, wh_id: str) -> dict | None:
-        return self.client.find_resource("/webhooks", wh_id)
-
-
-@pytest.fixture
-def api(logged_in: Any) -> Api:
-    return Api()
-
-
-def _requests(logged_in: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, Any]]:
-    """Records (method, path, query) of every request the session's client sends."""
-    clients = list(logged_in.session._clients.values())
-    assert len(clients) == 1
-    client = clients[0]
-    calls: list[tuple[str, str, Any]] = []
-    send = client._send
-
-    def recording(method: str, path: str, params: Any, *rest: Any) -> Any:
-        calls.append((method, path.replace(client.endpoint, ""), params))
-        return send(method, path, params, *rest)
-
-    monkeypatch.setattr(client, "_send", recording)
-    return calls
 
 
 def _listed(logged_in: Any, line: str) -> list[str]:
@@ -85,7 +21,7 @@ def _listed(logged_in: Any, line: str) -> list[str]:
 # -- create ---------------------------------------------------------------------------------
 
 
-def test_create(logged_in: Any, api: Api) -> None:
+def test_create(logged_in: Any, api: SimApi) -> None:
     dg = api.dg(api.product("P"), "DG")
     r = logged_in(f"webhook create --dg DG --url {URL} --event deployment --mime json")
     assert r.status == 0, r.out
@@ -99,30 +35,18 @@ def test_create(logged_in: Any, api: Api) -> None:
         f"  url:   {URL}",
         OK,
     ]
-    created = api.get_webhook(wh_id)
+    created = api.find("webhook", wh_id)
     assert created["attributes"]["content_type"] == "application/json"
     assert created["relationships"]["devicegroup"]["id"] == dg["id"]
 
 
-def test_create_sends_typed_relationship(
-    logged_in: Any, api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_create_sends_typed_relationship(logged_in: Any, api: SimApi) -> None:
     api.dg(api.product("P"), "F", "pre_dut_devicegroup")
-    logged_in("account info")
-    client = list(logged_in.session._clients.values())[0]
-    bodies: list[Any] = []
-    send = client._send
-
-    def recording(method: str, path: str, params: Any, body: Any, *rest: Any) -> Any:
-        if method == "POST":
-            bodies.append(body)
-        return send(method, path, params, body, *rest)
-
-    monkeypatch.setattr(client, "_send", recording)
+    sent = logged_in.record_requests()
     r = logged_in(f"webhook create -g F -u {URL} -e blessing -m urlencoded -z minimal")
     assert r.status == 0, r.out
     assert r.out.splitlines()[0] == "Webhook: "
-    data = bodies[0]["data"]
+    data = next(s.body for s in sent.sent if s.method == "POST")["data"]
     assert data["attributes"] == {
         "url": URL,
         "event": "blessing",
@@ -131,7 +55,7 @@ def test_create_sends_typed_relationship(
     assert data["relationships"]["devicegroup"]["type"] == "pre_dut_devicegroup"
 
 
-def test_create_json_and_debug(logged_in: Any, api: Api) -> None:
+def test_create_json_and_debug(logged_in: Any, api: SimApi) -> None:
     api.dg(api.product("P"), "DG")
     r = logged_in(f"webhook create -g DG -u {URL} -e blinkup -m json -z json")
     assert r.status == 0
@@ -143,7 +67,7 @@ def test_create_json_and_debug(logged_in: Any, api: Api) -> None:
     assert r.out.splitlines()[-1] == OK
 
 
-def test_create_hierarchical_dg(logged_in: Any, api: Api) -> None:
+def test_create_hierarchical_dg(logged_in: Any, api: SimApi) -> None:
     p1, p2 = api.product("P1"), api.product("P2")
     api.dg(p1, "DG")
     dg2 = api.dg(p2, "DG")
@@ -153,11 +77,11 @@ def test_create_hierarchical_dg(logged_in: Any, api: Api) -> None:
     assert r.out.splitlines()[-2:] == ["Impossible to execute the command.", FAILS]
     r = logged_in(f"webhook create -g {{me}}{{P2}}{{DG}} -u {URL} -e deployment -m json -z json")
     assert r.status == 0, r.out
-    wh = api.get_webhook(json.loads(r.out)["Webhook"]["id"])
+    wh = api.find("webhook", json.loads(r.out)["Webhook"]["id"])
     assert wh["relationships"]["devicegroup"]["id"] == dg2["id"]
 
 
-def test_create_invalid_url(logged_in: Any, api: Api) -> None:
+def test_create_invalid_url(logged_in: Any, api: SimApi) -> None:
     api.dg(api.product("P"), "DG")
     r = logged_in("webhook create -g DG -u not-a-url -e deployment -m json")
     assert r.status == 1
@@ -165,21 +89,21 @@ def test_create_invalid_url(logged_in: Any, api: Api) -> None:
     assert _listed(logged_in, "webhook list") == []
 
 
-def test_create_dg_errors(logged_in: Any, api: Api) -> None:
+def test_create_dg_errors(logged_in: Any, api: SimApi) -> None:
     r = logged_in(f"webhook create -g nope -u {URL} -e deployment -m json")
     assert r.out.splitlines() == ['Error: Device Group "nope" is not found.', FAILS]
     r = logged_in(f"webhook create -u {URL} -e deployment -m json")
     assert r.out.splitlines() == ["Error: No Device Group Identifier is specified.", FAILS]
 
 
-def test_create_project_default(logged_in: Any, api: Api) -> None:
+def test_create_project_default(logged_in: Any, api: SimApi) -> None:
     dg = api.dg(api.product("P"), "DG")
-    Path(".impt.project").write_text(json.dumps({"deviceGroupId": dg["id"]}))
+    write_project(dg)
     r = logged_in(f"webhook create -u {URL} -e deployment -m json -z json")
     assert r.status == 0, r.out
-    wh = api.get_webhook(json.loads(r.out)["Webhook"]["id"])
+    wh = api.find("webhook", json.loads(r.out)["Webhook"]["id"])
     assert wh["relationships"]["devicegroup"]["id"] == dg["id"]
-    Path(".impt.project").write_text(json.dumps({"deviceGroupId": "gone"}))
+    write_project("gone")
     r = logged_in(f"webhook create -u {URL} -e deployment -m json")
     assert r.status == 1
     assert r.out.splitlines() == [
@@ -217,7 +141,7 @@ def test_create_syntax_errors(logged_in: Any) -> None:
 # -- info -------------------------------------------------------------------------------------
 
 
-def test_info(logged_in: Any, api: Api) -> None:
+def test_info(logged_in: Any, api: SimApi) -> None:
     product = api.product("P")
     dg = api.dg(product, "DG")
     wh = api.webhook(dg, event="blessing")
@@ -250,11 +174,9 @@ def test_info(logged_in: Any, api: Api) -> None:
     assert "  content_type: json" in r.out.splitlines() and OK not in r.out
 
 
-def test_info_urlencoded_other_owner_and_debug(logged_in: Any, api: Api, sim: Any) -> None:
-    other = sim_control(
-        sim, "accounts", {"username": "other", "password": "pw", "email": "o@example.com"}
-    )["data"]
-    sim_control(sim, "collaborators", {"account": "other", "collaborator": "demo"})
+def test_info_urlencoded_other_owner_and_debug(
+    logged_in: Any, api: SimApi, other: dict[str, Any]
+) -> None:
     dg = api.dg(api.product("Theirs", owner=other["id"]), "DG")
     wh = api.webhook(dg)
     assert logged_in(f"webhook update -w {wh['id']} -m urlencoded").status == 0
@@ -263,7 +185,7 @@ def test_info_urlencoded_other_owner_and_debug(logged_in: Any, api: Api, sim: An
     assert "  content_type: urlencoded" in r.out.splitlines()
     assert "Doing the request with options:" in r.out
     data = json.loads(logged_in(f"webhook info -w {wh['id']} -z json").out)["Webhook"]
-    assert data["Owner"] == {"id": other["id"], "email": "o@example.com", "username": "other"}
+    assert data["Owner"] == {"id": other["id"], "email": "other@example.com", "username": "other"}
 
 
 @pytest.mark.parametrize("ident", ["not-exist-webhook", "00000000-0000-0000-0000-000000000000"])
@@ -282,30 +204,30 @@ def test_info_not_found(logged_in: Any, ident: str) -> None:
 # -- update -----------------------------------------------------------------------------------
 
 
-def test_update(logged_in: Any, api: Api) -> None:
+def test_update(logged_in: Any, api: SimApi) -> None:
     wh = api.webhook(api.dg(api.product("P"), "DG"))
     r = logged_in(f"webhook update --wh {wh['id']} --url https://example.org/new --mime urlencoded")
     assert r.status == 0, r.out
     assert r.out.splitlines() == [f'Webhook "{wh["id"]}" is updated successfully.', OK]
-    attrs = api.get_webhook(wh["id"])["attributes"]
+    attrs = api.find("webhook", wh["id"])["attributes"]
     assert attrs["url"] == "https://example.org/new"
     assert attrs["content_type"] == "application/x-www-form-urlencoded"
     r = logged_in(f"webhook update -w {wh['id']} -m json -z json")
     assert r.status == 0 and json.loads(r.out) == {}
-    assert api.get_webhook(wh["id"])["attributes"]["content_type"] == "application/json"
+    assert api.find("webhook", wh["id"])["attributes"]["content_type"] == "application/json"
     r = logged_in(f"webhook update -w {wh['id']} -u https://example.org/3 -z minimal")
     assert r.status == 0 and r.out == ""
-    assert api.get_webhook(wh["id"])["attributes"]["url"] == "https://example.org/3"
+    assert api.find("webhook", wh["id"])["attributes"]["url"] == "https://example.org/3"
     r = logged_in(f"webhook update -w {wh['id']} -u https://example.org/4 -z debug")
     assert '"method": "PATCH"' in r.out
     assert r.out.splitlines()[-2:] == [f'Webhook "{wh["id"]}" is updated successfully.', OK]
 
 
-def test_update_errors(logged_in: Any, api: Api) -> None:
+def test_update_errors(logged_in: Any, api: SimApi) -> None:
     wh = api.webhook(api.dg(api.product("P"), "DG"))
     r = logged_in(f"webhook update -w {wh['id']} -u bad-url")
     assert r.out.splitlines() == ["Error: Invalid URL: The provided URL is invalid.", FAILS]
-    assert api.get_webhook(wh["id"])["attributes"]["url"] == URL
+    assert api.find("webhook", wh["id"])["attributes"]["url"] == URL
     r = logged_in("webhook update -w not-exist-webhook -u https://example.org")
     assert r.out.splitlines() == ['Error: Webhook "not-exist-webhook" is not found.', FAILS]
     r = logged_in(f"webhook update -w {wh['id']} -m text")
@@ -329,7 +251,7 @@ def _summary(wh: dict) -> list[str]:
     ]
 
 
-def test_delete_yes(logged_in: Any, api: Api) -> None:
+def test_delete_yes(logged_in: Any, api: SimApi) -> None:
     wh = api.webhook(api.dg(api.product("P"), "DG"))
     r = logged_in(f"webhook delete --wh {wh['id']}", stdin="y\n")
     assert r.status == 0, r.out
@@ -340,25 +262,25 @@ def test_delete_yes(logged_in: Any, api: Api) -> None:
         f'Webhook "{wh["id"]}" is deleted successfully.',
         OK,
     ]
-    assert api.get_webhook(wh["id"]) is None
+    assert api.find("webhook", wh["id"]) is None
 
 
-def test_delete_no_and_invalid(logged_in: Any, api: Api) -> None:
+def test_delete_no_and_invalid(logged_in: Any, api: SimApi) -> None:
     wh = api.webhook(api.dg(api.product("P"), "DG"))
     r = logged_in(f"webhook delete --wh {wh['id']}", stdin="n\n")
     assert r.status == 1
     assert r.out.splitlines() == [*_summary(wh), ASK + "n", "", CANCELED, FAILS]
-    assert api.get_webhook(wh["id"]) is not None
+    assert api.find("webhook", wh["id"]) is not None
     r = logged_in(f"webhook delete --wh {wh['id']} -z json", stdin="no\nn\n")
     assert r.status == 1
     assert r.out.splitlines() == [*_summary(wh), ASK + "no", "Invalid value!", ASK + "n", "", "{}"]
     r = logged_in(f"webhook delete --wh {wh['id']} -z minimal", stdin="x\ny\n")
     assert r.status == 0
     assert r.out.splitlines() == [*_summary(wh), ASK + "x", "Invalid value!", ASK + "y", ""]
-    assert api.get_webhook(wh["id"]) is None
+    assert api.find("webhook", wh["id"]) is None
 
 
-def test_delete_confirmed(logged_in: Any, api: Api) -> None:
+def test_delete_confirmed(logged_in: Any, api: SimApi) -> None:
     dg = api.dg(api.product("P"), "DG")
     a, b = api.webhook(dg), api.webhook(dg)
     r = logged_in(f"webhook delete -w {a['id']} -q")
@@ -384,7 +306,7 @@ def test_list_empty(logged_in: Any) -> None:
     assert json.loads(logged_in("webhook list -z json").out) == []
 
 
-def test_list_output(logged_in: Any, api: Api, sim: Any) -> None:
+def test_list_output(logged_in: Any, api: SimApi, other: dict[str, Any]) -> None:
     dg = api.dg(api.product("P"), "DG")
     wh = api.webhook(dg)
     r = logged_in("webhook list")
@@ -400,10 +322,6 @@ def test_list_output(logged_in: Any, api: Api, sim: Any) -> None:
         "    name: DG",
         OK,
     ]
-    other = sim_control(
-        sim, "accounts", {"username": "other", "password": "pw", "email": "o@example.com"}
-    )["data"]
-    sim_control(sim, "collaborators", {"account": "other", "collaborator": "demo"})
     theirs = api.webhook(api.dg(api.product("Theirs", owner=other["id"]), "TDG"))
     data = json.loads(logged_in("webhook list -z json").out)
     assert [d["Webhook"]["id"] for d in data] == [wh["id"], theirs["id"]]
@@ -414,12 +332,8 @@ def test_list_output(logged_in: Any, api: Api, sim: Any) -> None:
 
 
 @pytest.fixture
-def world(api: Api, sim: Any) -> dict[str, Any]:
+def world(api: SimApi, other: dict[str, Any]) -> dict[str, Any]:
     """Two owners, three products, DGs of several types, five webhooks."""
-    other = sim_control(
-        sim, "accounts", {"username": "other", "password": "pw", "email": "o@example.com"}
-    )["data"]
-    sim_control(sim, "collaborators", {"account": "other", "collaborator": "demo"})
     p1, p2 = api.product("P1"), api.product("P2")
     p3 = api.product("P3", owner=other["id"])
     d1 = api.dg(p1, "D1")
@@ -489,7 +403,7 @@ def test_list_filter_errors(logged_in: Any) -> None:
 
 
 def test_list_empty_dg_uses_project(logged_in: Any, world: dict) -> None:
-    Path(".impt.project").write_text(json.dumps({"deviceGroupId": world["d1"]}))
+    write_project(world["d1"])
     assert _listed(logged_in, 'webhook list --dg ""') == [world["w1"], world["w5"]]
     assert _listed(logged_in, 'webhook list --product ""') == [
         world["w1"],
@@ -498,24 +412,24 @@ def test_list_empty_dg_uses_project(logged_in: Any, world: dict) -> None:
     ]
 
 
-def test_list_request_economy(logged_in: Any, world: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_list_request_economy(logged_in: Any, world: dict) -> None:
     logged_in("account info")
-    calls = _requests(logged_in, monkeypatch)
+    sent = logged_in.record_requests()
     logged_in("account info")  # me is remembered
-    assert calls == []
+    assert sent.calls == []
     assert len(_listed(logged_in, "webhook list -o me -p P1 -y development")) == 2
     # `me` is remembered: one product list to resolve P1, one webhook list, one bulk device
     # group list; never one request per webhook
-    assert [c[:2] for c in calls] == [
+    assert sent.calls == [
         ("GET", "/products"),
         ("GET", "/webhooks"),
         ("GET", "/devicegroups"),
     ]
-    calls.clear()
+    sent.clear()
     assert len(_listed(logged_in, "webhook list -g D2")) == 1
-    hooks = [c for c in calls if c[1] == "/webhooks"]
-    assert len(hooks) == 1 and hooks[0][2]["filter[devicegroup.id]"]
+    hooks = [s for s in sent.sent if s.path == "/webhooks"]
+    assert len(hooks) == 1 and hooks[0].params["filter[devicegroup.id]"]
     # with every DG cached, an artificial owner filter costs one webhook list
-    calls.clear()
+    sent.clear()
     assert len(_listed(logged_in, "webhook list -o other")) == 1
-    assert [c[1] for c in calls] in (["/webhooks"], ["/accounts", "/webhooks"])
+    assert [s.path for s in sent.sent] in (["/webhooks"], ["/accounts", "/webhooks"])
