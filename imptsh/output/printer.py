@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from ..api.client import Exchange
 from ..api.secrets import HIDDEN, mask_body, mask_headers, mask_login_keys
+from .render import dumps_json, escape_controls, format_json, format_text
 
 MODES = ("minimal", "json", "debug")
 SUCCEEDS = "IMPT COMMAND SUCCEEDS"
@@ -51,22 +52,21 @@ class Output:
         return self.mode != "json"
 
     def write(self, text: str) -> None:
+        """`text` as it is: rendered results, which escape what came from the server."""
         self.stream.write(text + "\n")
         self.stream.flush()
 
     def info(self, *lines: str) -> None:
         if self.shows_info:
             for line in lines:
-                self.write(line)
+                self.write(escape_controls(line))
 
     def dialog(self, *lines: str) -> None:
         for line in lines:
-            self.write(line)
+            self.write(escape_controls(line))
 
     def result(self, obj: Any) -> None:
         """A RESULT object: the entity block or list impt would print."""
-        from .render import format_json, format_text
-
         self.printed_result = True
         if self.is_json:
             self.write(format_json(obj))
@@ -77,8 +77,6 @@ class Output:
 
     def blocks(self, obj: Any) -> None:
         """Entity blocks shown inside INFO/DIALOG text (summaries, candidates)."""
-        from .render import format_text
-
         if self.is_json:
             return
         text = format_text(obj, minimal=self.mode == "minimal", color=self.color)
@@ -87,9 +85,9 @@ class Output:
 
     def error(self, message: str) -> None:
         if self.is_json:
-            self.write(json.dumps({"Error": message}, indent=2, ensure_ascii=False))
+            self.write(dumps_json({"Error": message}))
         else:
-            self.write(f"Error: {message}")
+            self.write(f"Error: {escape_controls(message)}")
 
     def succeeded(self) -> None:
         if self.is_json and not self.printed_result:
@@ -119,12 +117,12 @@ class Output:
             "body": mask_body(ex.body),
         }
         self.write("Doing the request with options:")
-        self.write(json.dumps(request, indent=2, ensure_ascii=False))
+        self.write(dumps_json(request))
         self.write("")
         self.write(f"Response code: {ex.status}")
         self.write(f"Response headers: {json.dumps(ex.response_headers or {}, indent=2)}")
         body = mask_login_keys(mask_body(ex.response_body), ex.url)
-        self.write(f"Response body: {json.dumps(body, indent=2, ensure_ascii=False)}")
+        self.write(f"Response body: {dumps_json(body)}")
 
 
 _LOGIN_KEY_IN_URL = re.compile(r"(/login_keys/)[^/?#]+")
