@@ -79,17 +79,13 @@ def test_not_logged_in_is_one_line(home, env):
     assert first.startswith("Error: You are not logged in") and "auth login" in first
 
 
-def test_confirmation_reads_stdin_when_not_a_terminal(login, home):
-    run_imptsh(["product", "create", "-n", "Gone"], cwd=home, env=login)
-    no = run_imptsh(["product", "delete", "-p", "Gone"], cwd=home, env=login, stdin="n\n")
-    assert no.returncode == 1 and "Operation is canceled." in no.stdout
-    eof = run_imptsh(["product", "delete", "-p", "Gone"], cwd=home, env=login, stdin="")
-    assert eof.returncode == 1
-    yes = run_imptsh(["product", "delete", "-p", "Gone"], cwd=home, env=login, stdin="y\n")
-    assert yes.returncode == 0 and 'Product "Gone" is deleted successfully.' in yes.stdout
-    quiet = run_imptsh(["product", "create", "-n", "Q"], cwd=home, env=login)
-    assert quiet.returncode == 0
-    confirmed = run_imptsh(["product", "delete", "-p", "Q", "-q"], cwd=home, env=login)
+def test_confirmation_never_reads_stdin(login, home):
+    run_imptsh(["product", "create", "-n", "Kept"], cwd=home, env=login)
+    piped = run_imptsh(["product", "delete", "-p", "Kept"], cwd=home, env=login, stdin="y\n")
+    assert piped.returncode == 1
+    assert "Cannot ask for confirmation: there is no terminal" in piped.stdout
+    assert "Kept" in run_imptsh(["product", "list"], cwd=home, env=login).stdout
+    confirmed = run_imptsh(["product", "delete", "-p", "Kept", "-q"], cwd=home, env=login)
     assert confirmed.returncode == 0 and "Are you sure" not in confirmed.stdout
 
 
