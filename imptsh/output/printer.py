@@ -117,16 +117,18 @@ class Output:
             "body": mask_body(ex.body),
         }
         self.write("Doing the request with options:")
-        self.write(dumps_json(request))
+        self.write(_mask_url(dumps_json(request)))
         self.write("")
         self.write(f"Response code: {ex.status}")
         self.write(f"Response headers: {json.dumps(ex.response_headers or {}, indent=2)}")
         body = mask_login_keys(mask_body(ex.response_body), ex.url)
-        self.write(f"Response body: {dumps_json(body)}")
+        # A login key's id is the secret: also where links and references repeat it.
+        self.write(f"Response body: {_mask_url(dumps_json(body))}")
 
 
-_LOGIN_KEY_IN_URL = re.compile(r"(/login_keys/)[^/?#]+")
+_LOGIN_KEY_IN_URL = re.compile(r"(/login_keys/)[^/?#\"\s]+")
 
 
-def _mask_url(url: str) -> str:
-    return _LOGIN_KEY_IN_URL.sub(lambda m: m.group(1) + HIDDEN, url)
+def _mask_url(text: str) -> str:
+    """`text` with the id in every `/login_keys/<id>` path hidden."""
+    return _LOGIN_KEY_IN_URL.sub(lambda m: m.group(1) + HIDDEN, text)
