@@ -233,6 +233,8 @@ def run(flags: Flags, session: Session, banner: str = "") -> int:
     if not flags.no_rc and not flags.rc:
         for rc in _default_rc_files(session):
             shell.run_file(rc, keep_going=True)
+    if shell.quitting:
+        return shell.exit_code
     if banner:
         shell.poutput(banner)
     shell.refresh_prompt()

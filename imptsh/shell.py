@@ -120,6 +120,7 @@ class ImptShell(cmd2.Cmd):
         self.banner = banner
         self.last_status = 0
         self.stop_on_failure = False
+        self.quitting = False  # `quit` ran: no line after it runs
         self._process_stdout = self.stdout
         self._reported = False
         self._failed_builtin = False
@@ -156,6 +157,7 @@ class ImptShell(cmd2.Cmd):
             if stop or (failed and self.stop_on_failure):
                 break
         self.last_status = failed
+        self.quitting = self.quitting or stop
         return stop
 
     def _run_command(self, command: str, **kwargs: Any) -> bool:
@@ -245,6 +247,8 @@ class ImptShell(cmd2.Cmd):
                 print(f"imptsh: {name}:{number}: command failed: {line}", file=sys.stderr)
                 if not keep_going:
                     return status
+            if self.quitting:
+                break
         return failed
 
     def run_file(self, path: Path, *, keep_going: bool) -> int:

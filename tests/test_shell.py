@@ -226,3 +226,10 @@ def test_impt_version_in_the_shell(shell):
 
     assert run(shell, "impt --version") == f"{__version__}\n"
     assert run(shell, "impt -v") == f"{__version__}\n" and shell.last_status == 0
+
+
+def test_quit_ends_a_script(shell, home):
+    script = home / "short.imptsh"
+    script.write_text("pwd\nquit\ncd /\npwd\n")
+    assert shell.run_file(script, keep_going=False) == 0
+    assert shell.out.getvalue() == f"{Path.cwd()}\n"
