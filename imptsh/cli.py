@@ -28,9 +28,9 @@ Usage:
 
 Flags:
   --sim               start the bundled impCentral simulator and log in to it for this
-                      session only (nothing is written to your auth files)
+                      session only (no auth file or IMPT_* variable is read or written)
   --devices N         number of simulated devices with --sim (default 3)
-  --endpoint URL      default endpoint for `auth login` in this session
+  --endpoint URL      default endpoint for `auth login` in this session (http:// or https://)
   -c LINE             run LINE and exit
   --keep-going        in a script, go on after a failing line (exit status 1 at the end)
   --rc FILE           run FILE before the first command instead of ~/.imptrc and ./.imptrc

@@ -233,3 +233,23 @@ def test_quit_ends_a_script(shell, home):
     script.write_text("pwd\nquit\ncd /\npwd\n")
     assert shell.run_file(script, keep_going=False) == 0
     assert shell.out.getvalue() == f"{Path.cwd()}\n"
+
+
+def test_a_device_group_name_cannot_drive_the_prompt(shell, sim, home):
+    run(shell, f"auth login -e {sim.base_url} -u demo -w demo")
+    run(shell, "product create -n Prod")
+    dg = shell.session.client(_quiet()).post(
+        "/devicegroups",
+        {
+            "data": {
+                "type": "development_devicegroup",
+                "attributes": {"name": "DG\x1b[2J\x1b]0;x\x07"},
+                "relationships": {"product": {"type": "product", "id": _product_id(shell)}},
+            }
+        },
+    )["data"]
+    project = home / "proj"
+    project.mkdir()
+    (project / ".impt.project").write_text(json.dumps({"deviceGroupId": dg["id"]}))
+    run(shell, f"cd {project}")
+    assert shell.prompt == "imptsh DG\\x1b[2J\\x1b]0;x\\x07> "
