@@ -30,6 +30,11 @@ class Word:
 
 def words(line: str) -> list[Word]:
     """The words of `line`, with every unquoted `;` as a separator word of its own."""
+    return _scan(line)[0]
+
+
+def _scan(line: str) -> tuple[list[Word], int]:
+    """The words of `line` and where its commands end (a comment's start, or the end)."""
     found: list[Word] = []
     i, n = 0, len(line)
     while i < n:
@@ -40,12 +45,12 @@ def words(line: str) -> list[Word]:
             found.append(Word(SEPARATOR, i, i + 1, separator=True))
             i += 1
         elif char == "#":
-            break
+            return found, i
         else:
             word = _word(line, i)
             found.append(word)
             i = word.end
-    return found
+    return found, n
 
 
 def _word(line: str, start: int) -> Word:
@@ -87,13 +92,14 @@ def _unclosed(mark: str, position: int) -> str:
 
 
 def split_commands(line: str) -> list[str]:
-    """The commands of `line` in order, split at unquoted `;` (empty ones dropped)."""
+    """The commands of `line` in order, split at unquoted `;`, without a trailing comment
+    (empty ones dropped)."""
     commands: list[str] = []
     start = 0
-    found = words(line)
+    found, end = _scan(line)
     for word in found:
         if word.separator:
             commands.append(line[start : word.start])
             start = word.end
-    commands.append(line[start:])
+    commands.append(line[start:end])
     return [c.strip() for c in commands if c.strip()]

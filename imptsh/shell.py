@@ -40,7 +40,7 @@ from .output.render import escape_controls
 from .project import ProjectFileError
 from .session import Session
 
-__all__ = ["ImptShell", "history_path", "interactive"]
+__all__ = ["ImptShell", "history_path"]
 
 SHELL_CATEGORY = "Shell"
 GROUPS_CATEGORY = "impCentral (impt command groups)"
@@ -146,9 +146,9 @@ class ImptShell(cmd2.Cmd):
             self._fail(f"Invalid command line: {exc}.")
             self.exit_code = 1
             return False
-        if not commands:
+        if not commands:  # blank, or only a comment
             self.last_status = 0
-            return super().onecmd_plus_hooks(line, **kwargs)
+            return False
         failed = 0
         stop = False
         for command in commands:
@@ -453,7 +453,3 @@ def _has_terminal(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
-
-
-def interactive() -> bool:
-    return _has_terminal(sys.stdin)

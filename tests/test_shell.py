@@ -253,3 +253,8 @@ def test_a_device_group_name_cannot_drive_the_prompt(shell, sim, home):
     (project / ".impt.project").write_text(json.dumps({"deviceGroupId": dg["id"]}))
     run(shell, f"cd {project}")
     assert shell.prompt == "imptsh DG\\x1b[2J\\x1b]0;x\\x07> "
+
+
+def test_comments_are_not_commands(shell):
+    assert run(shell, "# a note") == "" and shell.last_status == 0
+    assert run(shell, "pwd # where; cd /") == f"{Path.cwd()}\n"
