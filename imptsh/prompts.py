@@ -134,7 +134,9 @@ class Prompter:
             with _no_echo(source) if hidden else contextlib.nullcontext():
                 line = source.readline()
         except KeyboardInterrupt:
-            self.stdout.write("^C\n")
+            # A terminal that echoes what is typed has shown the ^C already.
+            shown = source is not self.answers and not hidden and _echoes(source)
+            self.stdout.write("\n" if shown else "^C\n")
             self.stdout.flush()
             raise Canceled() from None
         if not line:
@@ -163,6 +165,14 @@ def _no_echo(source: IO[str]) -> Iterator[None]:
         yield
     finally:
         termios.tcsetattr(fd, termios.TCSAFLUSH, saved)
+
+
+def _echoes(source: IO[str]) -> bool:
+    try:
+        flags = termios.tcgetattr(source.fileno())[3]
+    except (AttributeError, OSError, ValueError, termios.error):
+        return False
+    return bool(flags & termios.ECHO and flags & termios.ECHOCTL)
 
 
 def _is_terminal(stream: IO[str]) -> bool:
