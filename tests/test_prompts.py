@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from imptsh.prompts import Prompter
+from imptsh.prompts import NoTerminalError, Prompter
 from tests.conftest import run_imptsh
 
 HANG = 60  # seconds: a prompt that waits for an answer would wait forever
@@ -126,15 +126,13 @@ def test_secret_prompts_without_a_terminal_say_what_to_pass(
 
 
 def test_a_prompter_with_no_terminal_prints_nothing_before_failing(tmp_path):
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR))
+    except OSError:
+        pass
+    else:
+        pytest.skip("this test run has a controlling terminal")
     out = tmp_path / "out.txt"
-    with out.open("w") as stream:
-        prompter = Prompter(None, stream)
-        if os.path.exists("/dev/tty"):
-            try:
-                os.close(os.open("/dev/tty", os.O_RDWR))
-                pytest.skip("this test run has a controlling terminal")
-            except OSError:
-                pass
-        with pytest.raises(Exception, match="Add -q/--confirmed"):
-            prompter.confirm("Context line.")
+    with out.open("w") as stream, pytest.raises(NoTerminalError, match="Add -q/--confirmed"):
+        Prompter(None, stream).confirm("Context line.")
     assert out.read_text() == ""

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from imptsh.cli import SIM_AUTH_TYPE, Session, simulator
+from imptsh.cli import SIM_AUTH_TYPE, simulator
+from imptsh.session import Session
 from tests.conftest import FAST_RETRY, Impt, Result, run_imptsh
 
 
