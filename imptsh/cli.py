@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import os
-import shlex
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from . import __version__
 from .api.auth import login_with_password
-from .api.client import Client, Credentials
+from .api.client import Client, Credentials, endpoint_problem
 from .commands.registry import GROUP_DESCRIPTIONS, groups
 from .commands.runner import run_line
-from .context import SessionLogin
+from .context import ContextError, SessionLogin
 from .session import Session
+
+SIM_AUTH_TYPE = "Bundled impCentral simulator (this session only; no auth file)"
 
 USAGE = """\
 Usage:
@@ -28,9 +29,9 @@ Usage:
 
 Flags:
   --sim               start the bundled impCentral simulator and log in to it for this
-                      session only (nothing is written to your auth files)
+                      session only (no auth file or IMPT_* variable is read or written)
   --devices N         number of simulated devices with --sim (default 3)
-  --endpoint URL      default endpoint for `auth login` in this session
+  --endpoint URL      default endpoint for `auth login` in this session (http:// or https://)
   -c LINE             run LINE and exit
   --keep-going        in a script, go on after a failing line (exit status 1 at the end)
   --rc FILE           run FILE before the first command instead of ~/.imptrc and ./.imptrc
@@ -85,6 +86,12 @@ def parse_flags(argv: list[str]) -> Flags | str:
             flags.devices = int(raw)
         elif arg == "--endpoint":
             flags.endpoint = value("--endpoint")
+            problem = endpoint_problem(flags.endpoint)
+            if problem is not None:
+                raise CliError(
+                    f'--endpoint "{flags.endpoint}" is not an impCentral API endpoint: it '
+                    f"{problem} (e.g. https://api.electricimp.com/v5)."
+                )
         elif arg == "-c":
             flags.command_line = value("-c")
         elif arg == "--keep-going":
@@ -103,6 +110,11 @@ def parse_flags(argv: list[str]) -> Flags | str:
             flags.rest = argv[i:]
             break
         i += 1
+    if flags.sim and flags.endpoint is not None:
+        raise CliError(
+            "--sim and --endpoint cannot be used together: --sim talks only to the bundled "
+            "simulator."
+        )
     return flags
 
 
@@ -124,7 +136,7 @@ def simulator(devices: int) -> Iterator[tuple[str, SessionLogin]]:
         creds = Credentials(
             tokens["access_token"], tokens["expires_at"], refresh_token=tokens.get("refresh_token")
         )
-        yield sim.base_url, SessionLogin(sim.base_url, creds)
+        yield sim.base_url, SessionLogin(sim.base_url, creds, SIM_AUTH_TYPE)
     finally:
         sim.stop()
 
@@ -149,19 +161,45 @@ def main(argv: list[str] | None = None) -> int:
                 banner = (
                     f"Connected to the bundled impCentral simulator at {endpoint} as user "
                     f'"demo" with {flags.devices} simulated devices. This login lives only in '
-                    "this session."
+                    "this session: no auth file or IMPT_* variable is used, and commands never "
+                    "reach impCentral."
                 )
                 return run(flags, Session(session_login=login, default_endpoint=endpoint), banner)
-        return run(flags, Session(default_endpoint=flags.endpoint))
+        session = Session(default_endpoint=flags.endpoint)
+        return run(flags, session, _endpoint_banner(session) if flags.endpoint else "")
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _output_closed()
+
+
+def _output_closed() -> int:
+    """Whoever read imptsh's output has gone (`imptsh ... | head -1`): stop quietly, as a
+    Unix tool killed by SIGPIPE does, and keep Python from complaining at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
+
+
+def _endpoint_banner(session: Session) -> str:
+    lines = [f"auth login in this session logs in to {session.default_endpoint}."]
+    try:
+        ctx = session.context()
+    except ContextError:
+        return lines[0]
+    if ctx.endpoint != session.default_endpoint:
+        lines.append(
+            f"Until then commands use the existing login ({ctx.auth_type}) at {ctx.endpoint}."
+        )
+    return " ".join(lines)
 
 
 def run(flags: Flags, session: Session, banner: str = "") -> int:
     rest = flags.rest
     if rest and rest[0] in groups() and flags.command_line is None:
         if flags.rc:
-            status = run_script(session, Path(flags.rc), keep_going=True)
+            status = _make_shell(session).run_file(Path(flags.rc), keep_going=True)
             if status:
                 return status
         return run_line(session, rest, sys.stdout)
@@ -171,26 +209,31 @@ def run(flags: Flags, session: Session, banner: str = "") -> int:
             file=sys.stderr,
         )
         return 2
-    shell = _make_shell(session, banner if flags.command_line is None and not rest else "")
+    if rest and (len(rest) > 1 or not Path(rest[0]).is_file()):
+        print(
+            f"imptsh: {rest[0]!r} is neither a command group ({', '.join(groups())}) nor "
+            "a script file.",
+            file=sys.stderr,
+        )
+        return 2
+    interactive = flags.command_line is None and not rest and sys.stdin.isatty()
+    shell = _make_shell(session, interactive=interactive)
     if flags.rc:
-        run_script(session, Path(flags.rc), keep_going=True, shell=shell)
+        shell.run_file(Path(flags.rc), keep_going=True)
     if flags.command_line is not None:
         return shell.run_command_line(flags.command_line)
     if rest:
-        path = Path(rest[0])
-        if len(rest) > 1 or not path.is_file():
-            print(
-                f"imptsh: {rest[0]!r} is neither a command group ({', '.join(groups())}) nor "
-                "a script file.",
-                file=sys.stderr,
-            )
-            return 2
-        return run_script(session, path, keep_going=flags.keep_going, shell=shell)
-    if not sys.stdin.isatty():
-        return run_lines(shell, "<stdin>", sys.stdin, keep_going=flags.keep_going)
+        return shell.run_file(Path(rest[0]), keep_going=flags.keep_going)
+    if not interactive:
+        try:
+            return shell.run_lines("<stdin>", _stdin_lines(), keep_going=flags.keep_going)
+        except _StdinNotText:
+            return 1
     if not flags.no_rc and not flags.rc:
         for rc in _default_rc_files(session):
-            run_script(session, rc, keep_going=True, shell=shell)
+            shell.run_file(rc, keep_going=True)
+    if shell.quitting:
+        return shell.exit_code
     if banner:
         shell.poutput(banner)
     shell.refresh_prompt()
@@ -198,10 +241,11 @@ def run(flags: Flags, session: Session, banner: str = "") -> int:
     return shell.cmdloop()
 
 
-def _make_shell(session: Session, banner: str):  # noqa: ANN202 - cmd2 is imported lazily
+def _make_shell(session: Session, *, interactive: bool = False):  # noqa: ANN202 - lazy cmd2
+    """The shell; only an interactive one keeps a history file."""
     from .shell import ImptShell, history_path
 
-    return ImptShell(session, history_file=history_path(session.env), banner=banner)
+    return ImptShell(session, history_file=history_path(session.env) if interactive else None)
 
 
 def _default_rc_files(session: Session) -> list[Path]:
@@ -211,37 +255,23 @@ def _default_rc_files(session: Session) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in files))
 
 
-def run_script(session: Session, path: Path, *, keep_going: bool, shell=None) -> int:  # noqa: ANN001
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        print(f"imptsh: cannot read {path}: {exc.strerror or exc}.", file=sys.stderr)
-        return 1
-    with handle:
-        return run_lines(
-            shell or _make_shell(session, ""), str(path), handle, keep_going=keep_going
-        )
-
-
-def run_lines(shell, name: str, lines: IO[str], *, keep_going: bool) -> int:  # noqa: ANN001
-    failed = 0
-    for number, raw in enumerate(lines, 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
+def _stdin_lines() -> Iterator[str]:
+    """The lines of a script on standard input, as they arrive; one that is not UTF-8
+    ends the script (it is named, nothing after it runs)."""
+    for number, raw in enumerate(sys.stdin.buffer, 1):
         try:
-            shlex.split(line)
-        except ValueError as exc:
-            print(f"imptsh: {name}:{number}: cannot parse line ({exc}): {line}", file=sys.stderr)
-            status = 1
-        else:
-            status = shell.run_command_line(line)
-        if status:
-            failed = 1
-            print(f"imptsh: {name}:{number}: command failed: {line}", file=sys.stderr)
-            if not keep_going:
-                return status
-    return failed
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            print(
+                f"imptsh: <stdin>:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+                f"column {exc.start + 1}); nothing from there on runs.",
+                file=sys.stderr,
+            )
+            raise _StdinNotText() from None
+
+
+class _StdinNotText(Exception):
+    pass
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .api.client import DEFAULT_ENDPOINT, Credentials
-from .files import write_atomically
+from .api.client import DEFAULT_ENDPOINT, Credentials, endpoint_problem
+from .files import NotUtf8Error, read_text, write_atomically
 
 AUTH_FILE_NAME = ".impt.auth"
 
@@ -70,11 +70,19 @@ class AuthFile:
     def exists(self) -> bool:
         return self.path.is_file()
 
+    def present(self) -> bool:
+        """Something is at the path (a file, or something in the way of one)."""
+        return self.path.exists()
+
     def load(self) -> AuthData:
         try:
-            raw = self.path.read_text(encoding="utf-8")
+            raw = read_text(self.path)
         except FileNotFoundError:
             raise ContextError(f"{self.label} File is not found.") from None
+        except IsADirectoryError:
+            raise ContextError(self.in_the_way()) from None
+        except NotUtf8Error as exc:
+            raise self.corrupted(f"{self.path} is {exc.strerror}") from None
         except OSError as exc:
             raise ContextError(
                 f"File error: {self.path}: {exc.strerror or exc}.", self.relogin_hint()
@@ -88,19 +96,32 @@ class AuthFile:
             or not isinstance(data.get("accessToken"), str)
             or not isinstance(data.get("expiresAt"), str)
         ):
-            raise ContextError(
-                f"{self.label} File is corrupted ({self.path} holds no valid login).",
-                self.relogin_hint(),
-            )
+            raise self.corrupted(f"{self.path} holds no valid login")
+        endpoint = str(data.get("endpoint") or DEFAULT_ENDPOINT)
+        problem = endpoint_problem(endpoint)
+        if problem is not None:
+            raise self.corrupted(f'{self.path} names the endpoint "{endpoint}", which {problem}')
         return AuthData(
-            endpoint=str(data.get("endpoint") or DEFAULT_ENDPOINT),
+            endpoint=endpoint,
             access_token=data["accessToken"],
             expires_at=data["expiresAt"],
             login_key=data.get("loginKey") or None,
             refresh_token=data.get("refreshToken") or None,
         )
 
+    def corrupted(self, why: str) -> ContextError:
+        return ContextError(f"{self.label} File is corrupted ({why}).", self.relogin_hint())
+
+    def in_the_way(self) -> str:
+        """The error for a directory where the auth file should be."""
+        return (
+            f"{self.label} File {self.path} is a directory, not a file: remove or rename it, "
+            "then log in again."
+        )
+
     def save(self, data: AuthData) -> None:
+        if self.path.is_dir():
+            raise ContextError(self.in_the_way())
         write_atomically(self.path, data.to_json(), mode=0o600)
 
     def credentials(self, data: AuthData) -> Credentials:
@@ -167,10 +188,12 @@ class AuthContext:
 
 @dataclass
 class SessionLogin:
-    """An in-memory login that is never written to disk (`imptsh --sim`)."""
+    """An in-memory login that is never written to disk (`imptsh --sim`). A session that
+    has one is isolated: no auth file or IMPT_* variable is read, whatever the directory."""
 
     endpoint: str
     credentials: Credentials
+    auth_type: str = "Session login (no auth file)"
 
 
 def resolve_context(
@@ -179,31 +202,37 @@ def resolve_context(
     home: Path,
     session_login: SessionLogin | None = None,
 ) -> AuthContext:
-    """impt's order: local file, $IMPT_AUTH_FILE_PATH, (imptsh's in-memory session login),
-    IMPT_LOGINKEY / IMPT_USER, global file; else not logged in."""
+    """impt's order: local file, $IMPT_AUTH_FILE_PATH, IMPT_LOGINKEY / IMPT_USER, global
+    file; else not logged in. An in-memory session login replaces all of them."""
+    if session_login is not None:
+        return AuthContext(
+            "session",
+            session_login.endpoint,
+            session_login.auth_type,
+            credentials=session_login.credentials,
+        )
     local = local_auth_file(cwd)
-    if local.exists():
+    if local.present():
         data = local.load()
         return AuthContext(
             "local", data.endpoint, local.auth_type, local, data, local.credentials(data)
         )
     if env.get("IMPT_AUTH_FILE_PATH"):
         path_file = AuthFile(Path(env["IMPT_AUTH_FILE_PATH"]) / AUTH_FILE_NAME, "path")
-        if not path_file.exists():
+        if not path_file.present():
             raise ContextError(f"Auth File is not found ({path_file.path}).")
         data = path_file.load()
         return AuthContext(
             "path", data.endpoint, path_file.auth_type, path_file, data, path_file.credentials(data)
         )
-    if session_login is not None:
-        return AuthContext(
-            "session",
-            session_login.endpoint,
-            "Session login",
-            credentials=session_login.credentials,
-        )
     if env.get("IMPT_LOGINKEY") or env.get("IMPT_USER"):
         endpoint = env.get("IMPT_ENDPOINT") or DEFAULT_ENDPOINT
+        problem = endpoint_problem(endpoint)
+        if problem is not None:
+            raise ContextError(
+                f'IMPT_ENDPOINT "{endpoint}" is not an impCentral API endpoint: it {problem} '
+                "(e.g. https://api.electricimp.com/v5)."
+            )
         if env.get("IMPT_LOGINKEY"):
             login = {"loginkey": env["IMPT_LOGINKEY"]}
         else:
@@ -212,7 +241,7 @@ def resolve_context(
                 login["password"] = env["IMPT_PASSWORD"]
         return AuthContext("env", endpoint, "Environment variables", env_login=login)
     glob = global_auth_file(home)
-    if glob.exists():
+    if glob.present():
         data = glob.load()
         return AuthContext(
             "global", data.endpoint, glob.auth_type, glob, data, glob.credentials(data)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .files import write_atomically
+from .files import read_text, write_atomically
 
 PROJECT_FILE_NAME = ".impt.project"
 
@@ -47,7 +47,7 @@ def load_project(cwd: Path) -> ProjectFile | None:
     """The project of `cwd`, None when there is none; a broken file raises."""
     path = project_path(cwd)
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = read_text(path)
     except FileNotFoundError:
         return None
     except OSError as exc:

@@ -31,6 +31,7 @@ class Session:
     ):
         self.env = env if env is not None else os.environ
         self._home = home
+        # `stdin` stands in for the terminal that prompts read (tests); None: /dev/tty.
         self.prompter = Prompter(stdin, stdout)
         self.session_login = session_login
         self.default_endpoint = default_endpoint

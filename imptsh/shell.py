@@ -1,41 +1,71 @@
-"""The interactive shell: a cmd2 app with one CommandSet per impt command group."""
+"""The interactive shell: a cmd2 app with one CommandSet per impt command group.
+
+Every command line, however it arrives (typed, `-c`, a script, `run_script`, a startup
+file), goes through `onecmd_plus_hooks`: it is split at `;`, each command runs in order,
+and every failure, impt's or a shell built-in's, ends with `IMPT COMMAND FAILS` and sets
+the status."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import cmd2
 from cmd2 import CommandSet, Statement
+from cmd2.exceptions import Cmd2ArgparseError, PassThroughException
+from cmd2.parsing import StatementParser
 
+from . import __version__
 from .api.client import Client
 from .commands.completion import complete_line
 from .commands.registry import GROUP_DESCRIPTIONS, groups
 from .commands.runner import run_line
 from .commands.spec import Group
 from .context import ContextError
+from .files import read_text
+from .history import (
+    ScrubbedHistory,
+    ScrubbedLineHistory,
+    history_path,
+    scrub_line,
+    secure_file,
+    write_history,
+)
+from .lines import LineSyntaxError, split_commands
+from .output.printer import FAILS
+from .output.render import escape_controls
 from .project import ProjectFileError
 from .session import Session
 
+__all__ = ["ImptShell", "history_path"]
+
 SHELL_CATEGORY = "Shell"
 GROUPS_CATEGORY = "impCentral (impt command groups)"
-
+SHORTCUTS = {"!": "shell", "?": "help", "@": "run_script"}
+# cmd2 settings that mean something in imptsh; the others (styles, tracebacks...) do not.
+SETTINGS = (
+    "echo",
+    "editor",
+    "timing",
+    "max_completion_table_items",
+    "max_column_completion_results",
+)
 
 SHELL_HELP = (
     ("cd DIR", "change directory; the auth and project context follow it"),
     ("pwd", "print the working directory"),
-    ("history", "list, search and re-run previous commands"),
-    ("run_script FILE", "run the commands in FILE"),
+    ("history", "list, search and re-run previous commands (secrets are kept as ***)"),
+    ("alias", "name a command line: alias create pl product list"),
+    ("macro", "an alias with arguments: macro create pi product info -p {1}"),
+    ("set", "show or change a setting: " + ", ".join(SETTINGS)),
+    ("shortcuts", "list the shortcuts: !CMD (shell), ?WORD (help), @FILE (run_script)"),
+    ("run_script FILE", "run the commands in FILE; stops at the first failing line"),
     ("shell CMD", "run CMD in the system shell (also !CMD)"),
     ("quit", "leave imptsh (also Ctrl-D)"),
 )
-
-
-def history_path(env: dict[str, str] | os._Environ[str] = os.environ) -> Path:
-    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME") or Path.home()) / ".config")
-    return Path(base) / "imptsh" / "history"
 
 
 def _group_command_set(group: Group) -> type[CommandSet]:
@@ -61,6 +91,12 @@ def _group_command_set(group: Group) -> type[CommandSet]:
 
 
 class ImptShell(cmd2.Cmd):
+    # cmd2 built-ins imptsh does not offer: an editor or Python where there may be no
+    # terminal, and a script runner that does not stop at a failing line.
+    do_edit = None
+    do_run_pyscript = None
+    do__relative_run_script = None
+
     def __init__(
         self,
         session: Session,
@@ -70,50 +106,219 @@ class ImptShell(cmd2.Cmd):
         **kwargs: Any,
     ):
         if history_file is not None:
-            history_file.parent.mkdir(parents=True, exist_ok=True)
+            secure_file(history_file)
         super().__init__(
             allow_cli_args=False,
             persistent_history_file=str(history_file) if history_file else "",
             include_py=False,
             include_ipy=False,
+            terminators=(),
+            shortcuts=SHORTCUTS,
             **kwargs,
         )
         self.session = session
         self.banner = banner
         self.last_status = 0
+        self.stop_on_failure = False
+        self.quitting = False  # `quit` ran: no line after it runs
+        self._process_stdout = self.stdout
+        self._reported = False
+        self._failed_builtin = False
+        self._running_command = False
         self._dg_names: dict[tuple[str, str], str] = {}
         for group in groups().values():
             self.register_command_set(_group_command_set(group)())
-        self.hidden_commands += ["run_pyscript", "edit", "macro", "shortcuts"]
+        for name in list(self.settables):
+            if name not in SETTINGS:
+                self.remove_settable(name)
         self.default_to_shell = False
         self.refresh_prompt()
 
-    # -- running ------------------------------------------------------------------------
+    # -- running lines ------------------------------------------------------------------
+
+    def onecmd_plus_hooks(self, line: str, **kwargs: Any) -> bool:  # type: ignore[override]
+        """Runs every `;`-separated command of `line` in order; with `stop_on_failure`
+        (scripts, -c) the first failing one ends the line. `last_status` is 1 when any
+        command failed."""
+        try:
+            commands = split_commands(line)
+        except LineSyntaxError as exc:
+            self._fail(f"Invalid command line: {exc}.")
+            self.exit_code = 1
+            return False
+        if not commands:  # blank, or only a comment
+            self.last_status = 0
+            return False
+        failed = 0
+        stop = False
+        for command in commands:
+            stop = self._run_command(command, **kwargs)
+            failed = failed or self.last_status
+            if stop or (failed and self.stop_on_failure):
+                break
+        self.last_status = failed
+        self.quitting = self.quitting or stop
+        return stop
+
+    def _run_command(self, command: str, **kwargs: Any) -> bool:
+        self.last_status = 0
+        self._reported = False
+        self._failed_builtin = False
+        stop = super().onecmd_plus_hooks(command, **kwargs)
+        if self._failed_builtin and not self._reported:
+            self.poutput(FAILS)
+            self.last_status = 1
+        if not stop:
+            self.exit_code = self.last_status
+        return stop
+
+    def onecmd(self, statement: Statement | str, *, add_to_history: bool = True) -> bool:
+        if not isinstance(statement, Statement):
+            statement = self._input_line_to_statement(statement)
+        if statement.command == "history" and not self._history_args_ok(statement):
+            return False
+        self._running_command = True
+        try:
+            stop = super().onecmd(statement, add_to_history=add_to_history)
+        except Cmd2ArgparseError:
+            self._failed_builtin = True  # cmd2 printed the usage and the error
+            raise
+        finally:
+            self._running_command = False
+        if statement.command == "shell" and isinstance(self.last_result, int) and self.last_result:
+            self.poutput(f"Error: The shell command exited with status {self.last_result}.")
+            self._failed_builtin = True
+        return stop
+
+    def perror(self, *objects: Any, **kwargs: Any) -> None:
+        """A built-in's error (on stderr, as cmd2 prints it) marks its command as failed."""
+        if self._running_command:
+            self._failed_builtin = True
+            objects = ("Error: " + escape_controls(" ".join(str(o) for o in objects)),)
+        super().perror(*objects, **kwargs)
+
+    def pexcept(self, exception: BaseException, **kwargs: Any) -> None:
+        if isinstance(exception, BrokenPipeError):
+            return  # the reader of a pipe left: output ends quietly
+        self._failed_builtin = True
+        text = escape_controls(str(exception) or type(exception).__name__)
+        super().perror(f"Error: {text}.")
+
+    def _history_args_ok(self, statement: Statement) -> bool:
+        if {"-e", "--edit"} & set(statement.arg_list) and not _has_terminal(self.stdin):
+            self._fail("history --edit needs a terminal to run the editor in.")
+            return False
+        return True
 
     def run_tokens(self, tokens: list[str]) -> int:
-        status = run_line(self.session, tokens, self.stdout, full_usage=False)
-        self.last_status = status
-        self.exit_code = status
+        """Runs one impt command (everything after `impt`)."""
+        try:
+            status = run_line(self.session, tokens, self.stdout, full_usage=False)
+        except BrokenPipeError as exc:
+            if self.stdout is self._process_stdout:
+                raise PassThroughException(wrapped_ex=exc) from None  # nobody reads imptsh
+            status = 0  # the command reading this one's output has had enough
+        self._set_status(status)
         return status
 
     def run_command_line(self, line: str) -> int:
-        """Runs one line as if typed at the prompt and returns its status."""
-        self.last_status = 0
-        self.onecmd_plus_hooks(line)
+        """Runs one line as a script line (stopping at its first failing command) and
+        returns its status."""
+        saved, self.stop_on_failure = self.stop_on_failure, True
+        try:
+            self.onecmd_plus_hooks(line)
+        finally:
+            self.stop_on_failure = saved
         return self.last_status
 
+    def run_lines(self, name: str, lines: Iterable[str], *, keep_going: bool) -> int:
+        """Runs a script's lines; a failing line ends it (or, with `keep_going`, the status
+        at the end) and is named as `imptsh: NAME:LINE: command failed: ...` on stderr."""
+        failed = 0
+        for number, raw in enumerate(lines, 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if self.echo:
+                self.poutput(f"{self.prompt}{line}")
+            status = self.run_command_line(line)
+            if status:
+                failed = 1
+                print(f"imptsh: {name}:{number}: command failed: {line}", file=sys.stderr)
+                if not keep_going:
+                    return status
+            if self.quitting:
+                break
+        return failed
+
+    def run_file(self, path: Path, *, keep_going: bool) -> int:
+        """Runs a script file; an unreadable one runs nothing and fails."""
+        try:
+            text = read_text(path)
+        except OSError as exc:
+            print(f"imptsh: cannot read {path}: {exc.strerror or exc}.", file=sys.stderr)
+            return 1
+        return self.run_lines(str(path), text.splitlines(), keep_going=keep_going)
+
+    def _set_status(self, status: int) -> None:
+        self.last_status = status
+        self._reported = True
+
+    def _fail(self, message: str) -> None:
+        self.poutput(f"Error: {escape_controls(message)}")
+        self.poutput(FAILS)
+        self._set_status(1)
+
     def default(self, statement: Statement) -> bool | None:
-        word = statement.command
-        self.poutput(
-            f"Error: Unknown command: {word}. Type a command group "
-            f"({', '.join(groups())}) or a shell command (cd, pwd, help, quit)."
+        self._fail(
+            f"Unknown command: {statement.command}. Type a command group "
+            f"({', '.join(groups())}) or a shell command (type help for the list)."
         )
-        self.last_status = self.exit_code = 1
         return None
 
     def postcmd(self, stop: bool, statement: Statement | str) -> bool:
         self.refresh_prompt()
         return stop
+
+    # -- history ------------------------------------------------------------------------
+
+    def _initialize_history(self, hist_file: str) -> None:
+        super()._initialize_history(hist_file)
+        loaded = self.history
+        parser = StatementParser(terminators=(), shortcuts=SHORTCUTS)
+        self.history = ScrubbedHistory(loaded, parse=parser.parse)
+        self.history.session_start_index = loaded.session_start_index
+        if self.persistent_history_file and [i.raw for i in loaded] != [
+            i.raw for i in self.history
+        ]:
+            self._persist_history()  # a file an older imptsh wrote with secrets in it
+
+    def _get_history(self, args: Any) -> Any:
+        try:
+            return super()._get_history(args)
+        except IndexError:
+            count = len(self.history)
+            raise ValueError(
+                f"There is no history item {args.arg}: the history has {count} item"
+                + ("" if count == 1 else "s")
+            ) from None
+
+    def _persist_history(self) -> None:
+        if not self.persistent_history_file:
+            return
+        try:
+            write_history(
+                Path(self.persistent_history_file), self.history, self._persistent_history_length
+            )
+        except OSError as exc:
+            super().perror(f"Cannot write the history file {exc.filename}: {exc.strerror}.")
+
+    def _create_main_session(self, **kwargs: Any) -> Any:
+        session = super()._create_main_session(**kwargs)
+        recall = ScrubbedLineHistory(scrub_line(item.raw) for item in self.history)
+        session.history = recall
+        session.default_buffer.history = recall
+        return session
 
     # -- help -------------------------------------------------------------------------
 
@@ -132,6 +337,7 @@ class ImptShell(cmd2.Cmd):
                 self.poutput(f"  {name.ljust(width)}{text}")
             self.poutput("")
             self.poutput('Type "GROUP --help" or "GROUP COMMAND --help" for details.')
+            self.poutput("Several commands on one line: separate them with ';'.")
             return
         if words[0] in registry:
             group = registry[words[0]]
@@ -163,18 +369,35 @@ class ImptShell(cmd2.Cmd):
         except PermissionError:
             self._fail(f"cd: permission denied: {target}")
             return
-        self.last_status = self.exit_code = 0
+        self._set_status(0)
 
     @cmd2.with_category(SHELL_CATEGORY)
     def do_pwd(self, statement: Statement) -> None:
         """Prints the working directory."""
         self.poutput(os.getcwd())
-        self.last_status = self.exit_code = 0
+        self._set_status(0)
+
+    @cmd2.with_category(SHELL_CATEGORY)
+    def do_run_script(self, statement: Statement | str) -> None:  # type: ignore[override]
+        """Runs the commands in FILE, stopping at the first failing line."""
+        if not isinstance(statement, Statement):  # `history --edit` passes the file name
+            statement = self.statement_parser.parse(f"run_script {statement}")
+        args = statement.argv[1:]
+        if len(args) != 1:
+            self._fail("run_script takes one script file.")
+            return
+        status = self.run_file(Path(os.path.expanduser(args[0])), keep_going=False)
+        self._set_status(status)
 
     @cmd2.with_category(SHELL_CATEGORY)
     def do_impt(self, statement: Statement) -> None:
         """Runs an impt command line as typed for impt: `impt product list`."""
-        self.run_tokens(statement.argv[1:])
+        args = statement.argv[1:]
+        if args in (["--version"], ["-v"]):
+            self.poutput(__version__)
+            self._set_status(0)
+            return
+        self.run_tokens(args)
 
     def complete_impt(self, text: str, line: str, begidx: int, endidx: int) -> Any:
         rest = line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else ""
@@ -185,10 +408,6 @@ class ImptShell(cmd2.Cmd):
                 self.session, groups()[words[0]], text, rest, begidx - offset, endidx - offset
             )
         return cmd2.Completions.from_values([g for g in groups() if g.startswith(text)])
-
-    def _fail(self, message: str) -> None:
-        self.poutput(f"Error: {message}")
-        self.last_status = self.exit_code = 1
 
     # -- prompt -------------------------------------------------------------------------
 
@@ -223,13 +442,14 @@ class ImptShell(cmd2.Cmd):
             except Exception:  # noqa: BLE001 - the prompt must never fail
                 name = None
             if name is None:
-                return dg_id[:8]
-            self._dg_names[key] = name
+                return escape_controls(dg_id[:8])
+            # The prompt interprets escape sequences: a name must not bring its own.
+            self._dg_names[key] = escape_controls(str(name)).replace("\n", " ")
         return self._dg_names[key]
 
 
-def interactive() -> bool:
+def _has_terminal(stream: Any) -> bool:
     try:
-        return sys.stdin.isatty()
+        return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False

@@ -188,7 +188,8 @@ def run_imptsh(
     stdin: str = "",
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
-    """`imptsh ARGS` as a real subprocess (what a CI script does)."""
+    """`imptsh ARGS` as a real subprocess (what a CI script does): no controlling terminal,
+    so a prompt fails at once instead of waiting for whoever runs the tests."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("IMPT_")}
     full_env.update(env or {})
     return subprocess.run(
@@ -199,6 +200,7 @@ def run_imptsh(
         capture_output=True,
         text=True,
         timeout=timeout,
+        start_new_session=True,
     )
 
 

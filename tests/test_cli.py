@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from imptsh import __version__
-from tests.conftest import run_imptsh
+from tests.conftest import run_imptsh, sim_control
 
 
 @pytest.fixture
@@ -79,17 +83,13 @@ def test_not_logged_in_is_one_line(home, env):
     assert first.startswith("Error: You are not logged in") and "auth login" in first
 
 
-def test_confirmation_reads_stdin_when_not_a_terminal(login, home):
-    run_imptsh(["product", "create", "-n", "Gone"], cwd=home, env=login)
-    no = run_imptsh(["product", "delete", "-p", "Gone"], cwd=home, env=login, stdin="n\n")
-    assert no.returncode == 1 and "Operation is canceled." in no.stdout
-    eof = run_imptsh(["product", "delete", "-p", "Gone"], cwd=home, env=login, stdin="")
-    assert eof.returncode == 1
-    yes = run_imptsh(["product", "delete", "-p", "Gone"], cwd=home, env=login, stdin="y\n")
-    assert yes.returncode == 0 and 'Product "Gone" is deleted successfully.' in yes.stdout
-    quiet = run_imptsh(["product", "create", "-n", "Q"], cwd=home, env=login)
-    assert quiet.returncode == 0
-    confirmed = run_imptsh(["product", "delete", "-p", "Q", "-q"], cwd=home, env=login)
+def test_confirmation_never_reads_stdin(login, home):
+    run_imptsh(["product", "create", "-n", "Kept"], cwd=home, env=login)
+    piped = run_imptsh(["product", "delete", "-p", "Kept"], cwd=home, env=login, stdin="y\n")
+    assert piped.returncode == 1
+    assert "Cannot ask for confirmation: there is no terminal" in piped.stdout
+    assert "Kept" in run_imptsh(["product", "list"], cwd=home, env=login).stdout
+    confirmed = run_imptsh(["product", "delete", "-p", "Kept", "-q"], cwd=home, env=login)
     assert confirmed.returncode == 0 and "Are you sure" not in confirmed.stdout
 
 
@@ -175,3 +175,101 @@ def test_sim_flag_starts_a_private_simulator_with_n_devices(home, env):
     assert not (home / ".impt.auth").exists()
     bad = run_imptsh(["--sim", "--devices", "many"], cwd=home, env=env)
     assert bad.returncode == 2 and "--devices takes a whole number" in bad.stderr
+
+
+# -- a closed output pipe ends output quietly --------------------------------------------------
+
+
+def test_one_shot_output_into_a_closed_pipe_ends_quietly(login, home):
+    for n in range(3):
+        run_imptsh(["product", "create", "-n", f"P{n}"], cwd=home, env=login)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head -1` once head has exited
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "imptsh", "product", "list"],
+            cwd=home,
+            env={**os.environ, **login},
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            start_new_session=True,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.stderr == ""
+    assert proc.returncode == 141  # 128 + SIGPIPE, as a tool killed by SIGPIPE reports
+
+
+def test_a_shell_pipe_whose_reader_leaves_ends_quietly(login, home, sim):
+    for n in range(3):
+        run_imptsh(["product", "create", "-n", f"P{n}"], cwd=home, env=login)
+    # The reader reads nothing and leaves before the slow answer arrives (not so soon that
+    # cmd2 refuses to start the pipe).
+    sim_control(sim, "faults", {"latency_ms": 1500, "count": 3})
+    proc = run_imptsh(["-c", "product list | sleep 0.3"], cwd=home, env=login)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+
+
+# -- built-ins that need a terminal are gone; run_script is `imptsh FILE` ---------------------
+
+
+def test_edit_is_not_a_command(home, env):
+    proc = run_imptsh(["-c", "edit"], cwd=home, env=env, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("Error: Unknown command: edit.")
+
+
+def test_run_script_reports_like_a_script_file(login, home):
+    script = home / "work" / "steps.imptsh"
+    script.write_text("product create -n One\nproduct info -p Nope\nproduct create -n Two\n")
+    as_file = run_imptsh([str(script)], cwd=home / "work", env=login)
+    run_imptsh(["product", "delete", "-p", "One", "-q"], cwd=home, env=login)
+    inside = run_imptsh(["-c", f"run_script {script}"], cwd=home / "work", env=login)
+    strip_ids = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}")
+    assert strip_ids.sub("ID", inside.stdout) == strip_ids.sub("ID", as_file.stdout)
+    assert inside.stderr == as_file.stderr
+    assert inside.stderr == f"imptsh: {script}:2: command failed: product info -p Nope\n"
+    assert inside.returncode == as_file.returncode == 1
+
+
+def test_a_failing_shell_command_fails_the_line(home, env):
+    proc = run_imptsh(["-c", "shell false"], cwd=home, env=env)
+    assert proc.returncode == 1
+    assert proc.stdout == ("Error: The shell command exited with status 1.\nIMPT COMMAND FAILS\n")
+    assert run_imptsh(["-c", "!true"], cwd=home, env=env).returncode == 0
+
+
+# -- every failure ends like impt's; every command of a line runs ------------------------------
+
+
+def test_dash_c_runs_every_command_of_the_line(home, env, tmp_path):
+    proc = run_imptsh(["-c", f"cd {tmp_path}; pwd"], cwd=home, env=env)
+    assert (proc.returncode, proc.stdout) == (0, f"{tmp_path}\n")
+
+
+def test_dash_c_stops_at_the_first_failing_command(login, home):
+    proc = run_imptsh(["-c", "product info -p nope; product create -n Never"], cwd=home, env=login)
+    assert proc.returncode == 1
+    assert "Never" not in run_imptsh(["product", "list"], cwd=home, env=login).stdout
+
+
+@pytest.mark.parametrize("how", ["-c", "script"])
+def test_syntax_errors_end_like_impt_failures(home, env, how):
+    line = 'product create --name "unterminated'
+    if how == "-c":
+        proc = run_imptsh(["-c", line], cwd=home, env=env)
+    else:
+        proc = run_imptsh([], cwd=home, env=env, stdin=line + "\npwd\n")
+    assert proc.returncode == 1
+    assert proc.stdout == (
+        'Error: Invalid command line: the quotation mark (") at position 23 is never closed.\n'
+        "IMPT COMMAND FAILS\n"
+    )
+
+
+def test_impt_version_through_dash_c(home, env):
+    for flag in ("--version", "-v"):
+        proc = run_imptsh(["-c", f"impt {flag}"], cwd=home, env=env)
+        assert (proc.returncode, proc.stdout) == (0, f"{__version__}\n")

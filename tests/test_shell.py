@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,150 @@ def test_history_persists_across_sessions(home, monkeypatch, sim):
     assert path.exists()
     second = ImptShell(Session(env=os.environ, home=home), history_file=path, stdout=io.StringIO())
     assert [h.statement.raw for h in second.history][-2:] == ["pwd", "help"]
+
+
+# -- shell built-ins: the ones kept are listed and behave; the rest are gone ----------------
+
+
+def test_help_lists_the_shell_built_ins(shell):
+    out = run(shell, "help")
+    for word in ("history", "alias", "macro", "set", "shortcuts", "run_script", "shell", ";"):
+        assert word in out
+
+
+@pytest.mark.parametrize("line", ["edit", "run_pyscript x.py", "_relative_run_script x", "py"])
+def test_removed_built_ins_are_unknown_commands(shell, line):
+    out = run(shell, line)
+    assert out.startswith(f"Error: Unknown command: {line.split()[0]}. "), out
+    assert out.splitlines()[-1] == "IMPT COMMAND FAILS"
+    assert shell.last_status == 1
+
+
+def test_set_offers_only_settings_that_mean_something(shell, capfd):
+    out = run(shell, "set")
+    for name in ("echo", "editor", "timing"):
+        assert name in out
+    for name in ("debug", "allow_style", "traceback_width", "scripts_add_to_history"):
+        assert name not in out
+    capfd.readouterr()
+    assert run(shell, "set debug true") == "IMPT COMMAND FAILS\n"
+    assert capfd.readouterr().err == (
+        "Error: Parameter 'debug' not supported (type 'set' for list of parameters).\n"
+    )
+    assert shell.last_status == 1
+    assert run(shell, "set timing false") and shell.last_status == 0
+
+
+def test_alias_macro_and_shortcuts_work_and_fail_like_commands(shell, sim, capfd):
+    run(shell, f"auth login -e {sim.base_url} -u demo -w demo")
+    assert run(shell, "alias create pl product list") and shell.last_status == 0
+    assert "No Products are found." in run(shell, "pl")
+    run(shell, "product create -n M")
+    assert run(shell, "macro create pi product info -p {1}") and shell.last_status == 0
+    assert re.search(r"^  name: +M$", run(shell, "pi M"), re.M)
+    capfd.readouterr()
+    assert run(shell, "alias") == "IMPT COMMAND FAILS\n" and shell.last_status == 1
+    assert "Error: the following arguments are required" in capfd.readouterr().err
+    assert run(shell, "alias delete nothing") == "IMPT COMMAND FAILS\n"
+    assert capfd.readouterr().err == "Error: Alias 'nothing' does not exist\n"
+    shortcuts = run(shell, "shortcuts")
+    assert "@: run_script" in shortcuts and "@@" not in shortcuts and shell.last_status == 0
+
+
+def test_history_errors_are_errors(shell, capfd):
+    capfd.readouterr()
+    assert run(shell, "history 99") == "IMPT COMMAND FAILS\n" and shell.last_status == 1
+    assert capfd.readouterr().err.startswith("Error: There is no history item 99: the history")
+    edit = run(shell, "history -e")
+    assert edit.splitlines() == [
+        "Error: history --edit needs a terminal to run the editor in.",
+        "IMPT COMMAND FAILS",
+    ]
+
+
+def test_run_script_stops_at_the_first_failing_line(shell, sim, home, capfd):
+    run(shell, f"auth login -e {sim.base_url} -u demo -w demo")
+    script = home / "steps.imptsh"
+    script.write_text("product create -n One\nproduct info -p Nope\nproduct create -n Two\n")
+    out = run(shell, f"run_script {script}")
+    assert shell.last_status == 1
+    assert 'Product "One" is created successfully.' in out and "Two" not in out
+    assert f"imptsh: {script}:2: command failed: product info -p Nope" in capfd.readouterr().err
+    assert out.count("IMPT COMMAND FAILS") == 1
+    names = [p["Product"]["name"] for p in json.loads(run(shell, "product list -z json"))]
+    assert names == ["One"]
+    missing = run(shell, "run_script /no/such/file")
+    assert shell.last_status == 1 and "cannot read /no/such/file" in capfd.readouterr().err
+    assert missing == ""
+
+
+# -- every failure ends like impt's; one line may hold several commands -----------------------
+
+
+def test_unclosed_quotes_fail_like_a_command(shell):
+    out = run(shell, 'product create --name "unterminated')
+    assert out.splitlines() == [
+        'Error: Invalid command line: the quotation mark (") at position 23 is never closed.',
+        "IMPT COMMAND FAILS",
+    ]
+    assert shell.last_status == 1
+
+
+def test_unknown_commands_end_with_fails(shell):
+    out = run(shell, "frobnicate now")
+    assert out.splitlines()[-1] == "IMPT COMMAND FAILS" and shell.last_status == 1
+
+
+def test_every_command_of_a_line_runs_in_order(shell, sim, home):
+    run(shell, f"auth login -e {sim.base_url} -u demo -w demo")
+    out = run(shell, "product create -n 'a;b'; product list -z minimal;pwd")
+    assert 'Product "a;b" is created successfully.' in out
+    assert "name: a;b" in out
+    assert out.rstrip().endswith(str(Path.cwd()))
+    assert shell.last_status == 0
+    failed = run(shell, "product info -p nope; pwd")
+    assert 'Error: Product "nope" is not found.' in failed
+    assert failed.rstrip().endswith(str(Path.cwd()))  # interactive: like sh, the rest runs
+    assert shell.last_status == 1
+    script_like = shell.run_command_line("product info -p nope; product create -n Never")
+    assert script_like == 1
+    assert "Never" not in run(shell, "product list")
+
+
+def test_impt_version_in_the_shell(shell):
+    from imptsh import __version__
+
+    assert run(shell, "impt --version") == f"{__version__}\n"
+    assert run(shell, "impt -v") == f"{__version__}\n" and shell.last_status == 0
+
+
+def test_quit_ends_a_script(shell, home):
+    script = home / "short.imptsh"
+    script.write_text("pwd\nquit\ncd /\npwd\n")
+    assert shell.run_file(script, keep_going=False) == 0
+    assert shell.out.getvalue() == f"{Path.cwd()}\n"
+
+
+def test_a_device_group_name_cannot_drive_the_prompt(shell, sim, home):
+    run(shell, f"auth login -e {sim.base_url} -u demo -w demo")
+    run(shell, "product create -n Prod")
+    dg = shell.session.client(_quiet()).post(
+        "/devicegroups",
+        {
+            "data": {
+                "type": "development_devicegroup",
+                "attributes": {"name": "DG\x1b[2J\x1b]0;x\x07"},
+                "relationships": {"product": {"type": "product", "id": _product_id(shell)}},
+            }
+        },
+    )["data"]
+    project = home / "proj"
+    project.mkdir()
+    (project / ".impt.project").write_text(json.dumps({"deviceGroupId": dg["id"]}))
+    run(shell, f"cd {project}")
+    assert shell.prompt == "imptsh DG\\x1b[2J\\x1b]0;x\\x07> "
+
+
+def test_comments_are_not_commands(shell):
+    assert run(shell, "# a note") == "" and shell.last_status == 0
+    assert run(shell, "pwd # where; cd /") == f"{Path.cwd()}\n"

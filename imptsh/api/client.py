@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -21,6 +21,7 @@ from .. import __version__
 from .errors import (
     ConnectionFailedError,
     ImpCentralError,
+    InvalidEndpointError,
     NotFoundError,
     RefreshFailedError,
     TokenExpiredError,
@@ -54,6 +55,31 @@ def shared_session() -> requests.Session:
             session.mount("https://", adapter)
             _shared_session = session
         return _shared_session
+
+
+def endpoint_problem(url: str) -> str | None:
+    """Why `url` cannot be an impCentral API endpoint (`... does not start with http:// or
+    https://`), or None when it can: an absolute http:// or https:// URL with a host."""
+    if not url or any(ch.isspace() or not ch.isprintable() for ch in url):
+        return "contains spaces or control characters" if url else "is empty"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return "does not start with http:// or https://"
+    if not parts.hostname:
+        return "names no host"
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number in range
+    except ValueError:
+        return "has a port that is not a number from 0 to 65535"
+    return None
+
+
+def check_endpoint(url: str) -> str:
+    """`url` when it can be an impCentral API endpoint; InvalidEndpointError otherwise."""
+    problem = endpoint_problem(url)
+    if problem is not None:
+        raise InvalidEndpointError(url, problem)
+    return url
 
 
 @dataclass
@@ -135,7 +161,7 @@ class Client:
         session: requests.Session | None = None,
         observer: Observer | None = None,
     ):
-        self.endpoint = endpoint.rstrip("/")
+        self.endpoint = check_endpoint(endpoint).rstrip("/")
         self.credentials = credentials
         self.timeout = timeout
         self.stream_read_timeout = stream_read_timeout
@@ -341,12 +367,12 @@ class Client:
             ) from None
         except requests.exceptions.ConnectionError as exc:
             raise ConnectionFailedError(self.endpoint, _connection_cause(exc)) from None
-        except requests.exceptions.InvalidURL:
-            raise ConnectionFailedError(self.endpoint, "the endpoint is not a valid URL") from None
-        except requests.exceptions.MissingSchema:
-            raise ConnectionFailedError(
-                self.endpoint, "the endpoint must start with http:// or https://"
-            ) from None
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.InvalidSchema,
+            requests.exceptions.MissingSchema,
+        ):
+            raise InvalidEndpointError(url, "is not a URL the client can request") from None
         if self.observer is not None:
             exchange.status = response.status_code
             exchange.response_headers = dict(response.headers)

@@ -69,6 +69,18 @@ class ConnectionFailedError(ApiError):
         super().__init__(f"Cannot reach impCentral at {endpoint}: {cause}.")
 
 
+class InvalidEndpointError(ApiError):
+    """An endpoint that is not an http:// or https:// URL; nothing was sent."""
+
+    def __init__(self, endpoint: str, problem: str):
+        self.endpoint = endpoint
+        self.problem = problem
+        super().__init__(
+            f'Invalid impCentral API endpoint "{endpoint}": it {problem} '
+            "(e.g. https://api.electricimp.com/v5)."
+        )
+
+
 class UnexpectedResponseError(ApiError):
     """The server answered something that is not the JSON the API promises."""
 

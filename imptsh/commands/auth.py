@@ -10,7 +10,7 @@ from ..context import AuthData, AuthFile, global_auth_file, local_auth_file
 from ..errors import CommandError
 from ..invocation import Invocation
 from ..output.render import format_text
-from .spec import EMPTY_OK, FLAG, Args, Group, Option
+from .spec import EMPTY_OK, FLAG, URL, Args, Group, Option
 
 group = Group("auth", "Authentication commands.")
 
@@ -21,9 +21,21 @@ CONFIRMED = Option(
 
 
 def _target(inv: Invocation) -> AuthFile:
-    if inv.args.local:
-        return local_auth_file(inv.session.cwd)
-    return global_auth_file(inv.session.home)
+    """The auth file `login`/`logout` works on; refused in a session with an in-memory
+    login (`imptsh --sim`), which never touches auth files."""
+    if inv.session.session_login is not None:
+        raise CommandError(
+            f"auth {inv.command.name} is not available in this session: it is logged in to "
+            f"{inv.session.session_login.endpoint} for this session only and never reads, "
+            "writes or deletes auth files. Leave it and run imptsh without --sim to log in "
+            "to impCentral."
+        )
+    target = (
+        local_auth_file(inv.session.cwd) if inv.args.local else global_auth_file(inv.session.home)
+    )
+    if target.path.is_dir():
+        raise CommandError(target.in_the_way())
+    return target
 
 
 def _login_check(args: Args) -> str | None:
@@ -44,7 +56,8 @@ def _login_check(args: Args) -> str | None:
             "endpoint",
             "e",
             "impCentral API endpoint. The default is https://api.electricimp.com/v5 "
-            "(the simulator's endpoint in an `imptsh --sim` session).",
+            "(or the URL given to imptsh's --endpoint).",
+            URL,
             placeholder="<endpoint_url>",
         ),
         Option(

@@ -11,6 +11,7 @@ from ..api import resources
 from ..deletion import DeletionPlan, execute
 from ..entities import dg_api_type
 from ..errors import CommandError
+from ..files import read_text
 from ..highlight import highlight_squirrel
 from ..invocation import Invocation
 from ..output.render import GREEN, MAX_STRING, RESET_FG, TRUNCATION_MARK, format_text
@@ -253,8 +254,7 @@ def _read_source(inv: Invocation, name: str | None, kind: str) -> str:
         return ""
     if not os.path.isfile(name):
         raise CommandError(f'File with IMP {kind} source code "{name}" is not found.')
-    with open(name, encoding="utf-8", newline="") as handle:
-        return handle.read()
+    return read_text(name)
 
 
 def _create(inv: Invocation, dg: Resource, **attributes: Any) -> Resource:

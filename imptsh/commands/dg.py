@@ -218,7 +218,6 @@ def builds(inv: Invocation) -> None:
             "region",
             "r",
             'Region of the Device Group. Only for "pre-production" and "production" Device Groups.',
-            EMPTY_OK,
             placeholder="<region_name>",
         ),
         ENV_VARIABLE,

@@ -5,12 +5,14 @@ non-zero status, for the shell, one-shot mode and scripts alike."""
 
 from __future__ import annotations
 
+import json
 from typing import IO, Any
 
 from ..api.errors import (
     ApiError,
     ConnectionFailedError,
     ImpCentralError,
+    InvalidEndpointError,
     RefreshFailedError,
     TokenExpiredError,
 )
@@ -18,6 +20,7 @@ from ..context import ContextError
 from ..errors import Canceled, CommandError
 from ..invocation import Invocation
 from ..output.printer import FAILS, Output, color_wanted
+from ..output.render import escape_controls
 from ..project import ProjectFileError
 from ..session import Session
 from .registry import groups, root_help
@@ -94,13 +97,15 @@ def run_command(
         label = inv.context.label if inv._context else "Auth"
         out.error(f"Impossible to refresh access token for the {label} File.")
         _relogin_hint(out, inv)
-    except ConnectionFailedError as exc:
+    except (ConnectionFailedError, InvalidEndpointError) as exc:
         out.error(str(exc))
     except ApiError as exc:
         out.error(f"Internal error: {exc}.")
     except KeyboardInterrupt:
         stream.write("\n")
         out.canceled()
+    except BrokenPipeError:
+        raise  # nobody reads the output any more: there is nobody to tell
     except OSError as exc:
         name = getattr(exc, "filename", None) or ""
         out.error(f"File error: {name}: {exc.strerror or exc}.")
@@ -114,15 +119,18 @@ def run_command(
 
 
 def report_api_error(out: Output, exc: ImpCentralError) -> None:
-    """One `Error: <title>: <detail>` per error entry, with compile-error locations."""
-    for err, line in zip(_non_2xx(exc.errors), exc.error_lines(), strict=False):
+    """impt's report of an API error: one `Error: <title>: <detail>` per error entry whose
+    status is not 2xx, each followed by the compiler's locations of its `meta` list (text
+    modes: a line each; json: appended to the error's text)."""
+    for err in _non_2xx(exc.errors):
+        line = _error_line(err) or exc.message
         locations = _meta_locations(err)
         if out.is_json:
-            out.error(" ".join([line, *locations]) if locations else line)
+            out.error(" ".join([line, *locations]))
         else:
             out.error(line)
             for location in locations:
-                out.write(location)
+                out.write(escape_controls(location))
 
 
 def _non_2xx(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -130,20 +138,45 @@ def _non_2xx(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return picked or [{}]
 
 
+def _error_line(err: dict[str, Any]) -> str:
+    title, detail = err.get("title"), err.get("detail")
+    return f"{title}: {detail}" if title and detail else str(title or detail or "")
+
+
+# impCentral's compile errors name the place as file/row/column; other tools and older
+# documents say line/col. Whatever an item has is shown; an item with none of it is shown
+# as it came.
+_ROW_KEYS = ("row", "line")
+_COLUMN_KEYS = ("column", "col")
+_TEXT_KEYS = ("text", "message", "detail")
+
+
 def _meta_locations(err: dict[str, Any]) -> list[str]:
+    """`<file> <type> (line <row>, column <col>): <text>` for every item of a `meta` list."""
     meta = err.get("meta")
     if not isinstance(meta, list):
         return []
-    lines = []
-    for item in meta:
-        if isinstance(item, dict) and all(
-            k in item for k in ("file", "type", "row", "column", "text")
-        ):
-            lines.append(
-                f"{item['file']} {item['type']} (line {item['row']}, column {item['column']}): "
-                f"{item['text']}"
-            )
-    return lines
+    return [_location(item) for item in meta if item not in (None, {}, "")]
+
+
+def _location(item: Any) -> str:
+    if not isinstance(item, dict):
+        return str(item)
+    row, column, text = (_first(item, keys) for keys in (_ROW_KEYS, _COLUMN_KEYS, _TEXT_KEYS))
+    place = ", ".join(
+        f"{name} {value}"
+        for name, value in (("line", row), ("column", column))
+        if value is not None
+    )
+    source = " ".join(str(item[k]) for k in ("file", "type") if item.get(k))
+    where = " ".join(part for part in (source, f"({place})" if place else "") if part)
+    if not where:
+        return str(text) if text is not None else json.dumps(item, ensure_ascii=False)
+    return f"{where}: {text}" if text is not None else where
+
+
+def _first(item: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    return next((item[k] for k in keys if item.get(k) not in (None, "")), None)
 
 
 def _relogin_hint(out: Output, inv: Invocation) -> None:

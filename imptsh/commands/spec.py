@@ -8,6 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..api.client import endpoint_problem
+from ..output.render import escape_controls
+
 # Option kinds (commands.md §1.2).
 VALUE = "value"  # one value, must not be empty
 EMPTY_OK = "empty_ok"  # one value, "" allowed
@@ -15,6 +18,15 @@ FLAG = "flag"  # no value; a following true/false is consumed
 OPT_BOOL = "opt_bool"  # [true|false], bare means true
 NUMBER = "number"  # numeric value
 POS_INT = "pos_int"  # positive integer
+URL = "url"  # an http:// or https:// URL
+
+# Input rules every string option follows: no empty or white-space-only value unless the
+# kind allows "" (then "" is the only blank value), and no control characters. Passwords
+# are taken as typed; free text may have tabs and line breaks.
+ANY_TEXT = frozenset({"pwd"})
+FREE_TEXT = frozenset({"descr"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_FREE_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 _NUMERIC = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
 
@@ -23,6 +35,7 @@ class UsageError(Exception):
     """A syntax error found before anything runs; printed with the command's usage."""
 
     def __init__(self, message: str):
+        message = escape_controls(message)  # it may quote what was typed
         super().__init__(message)
         self.message = message
 
@@ -270,8 +283,14 @@ def _convert(opt: Option, raw: str) -> Any:
         raise UsageError(
             f'Invalid values:\n  Argument: {opt.long}, Given: "{raw}", Choices: {choices}'
         )
-    if opt.kind == VALUE and raw == "" and not opt.repeat:
-        raise UsageError(f'Option "--{opt.long}" must not be empty.')
+    if opt.kind in (VALUE, EMPTY_OK, URL) and opt.long not in ANY_TEXT:
+        _check_text(opt, raw)
+    if opt.kind == URL:
+        problem = endpoint_problem(raw)
+        if problem is not None:
+            raise UsageError(
+                f'Option "--{opt.long}" must be an http:// or https:// URL: "{raw}" {problem}.'
+            )
     if opt.kind in (NUMBER, POS_INT):
         if not _NUMERIC.match(raw.strip()):
             raise UsageError(f'Option "--{opt.long}" must be a number.')
@@ -282,3 +301,22 @@ def _convert(opt: Option, raw: str) -> Any:
             return int(number)
         return int(number) if number == int(number) else number
     return raw
+
+
+def _check_text(opt: Option, raw: str) -> None:
+    """The rules every string value follows (see ANY_TEXT)."""
+    may_be_empty = opt.kind == EMPTY_OK or opt.repeat
+    if raw == "" and not may_be_empty:
+        raise UsageError(f'Option "--{opt.long}" must not be empty.')
+    if raw and not raw.strip():
+        if may_be_empty:
+            raise UsageError(
+                f'Option "--{opt.long}" must not be only white space (give "" for an empty value).'
+            )
+        raise UsageError(f'Option "--{opt.long}" must not be empty.')
+    control = (_FREE_TEXT_CONTROL if opt.long in FREE_TEXT else _CONTROL).search(raw)
+    if control is not None:
+        raise UsageError(
+            f'Option "--{opt.long}" must not contain control characters '
+            f"(\\x{ord(control.group()):02x} at position {control.start() + 1})."
+        )

@@ -14,7 +14,7 @@ from typing import IO, Any
 from ..api.client import Exchange
 from ..api.secrets import HIDDEN, mask_body, mask_headers, mask_login_keys
 from ..highlight import highlight_json
-from .render import format_json, format_text
+from .render import dumps_json, escape_controls, format_json, format_text
 
 MODES = ("minimal", "json", "debug")
 SUCCEEDS = "IMPT COMMAND SUCCEEDS"
@@ -54,17 +54,18 @@ class Output:
         return self.mode != "json"
 
     def write(self, text: str) -> None:
+        """`text` as it is: rendered results, which escape what came from the server."""
         self.stream.write(text + "\n")
         self.stream.flush()
 
     def info(self, *lines: str) -> None:
         if self.shows_info:
             for line in lines:
-                self.write(line)
+                self.write(escape_controls(line))
 
     def dialog(self, *lines: str) -> None:
         for line in lines:
-            self.write(line)
+            self.write(escape_controls(line))
 
     def result(self, obj: Any) -> None:
         """A RESULT object: the entity block or list impt would print."""
@@ -88,13 +89,13 @@ class Output:
         """Corrupted-relationship warnings: `Error:` lines in text modes, nothing in json."""
         if self.text_mode:
             for message in messages:
-                self.write(f"Error: {message}")
+                self.write(f"Error: {escape_controls(message)}")
 
     def error(self, message: str) -> None:
         if self.is_json:
-            self.write(self._json(json.dumps({"Error": message}, indent=2, ensure_ascii=False)))
+            self.write(self._json(dumps_json({"Error": message})))
         else:
-            self.write(f"Error: {message}")
+            self.write(f"Error: {escape_controls(message)}")
 
     def succeeded(self) -> None:
         if self.is_json and not self.printed_result:
@@ -127,16 +128,18 @@ class Output:
             "body": mask_body(ex.body),
         }
         self.write("Doing the request with options:")
-        self.write(json.dumps(request, indent=2, ensure_ascii=False))
+        self.write(_mask_url(dumps_json(request)))
         self.write("")
         self.write(f"Response code: {ex.status}")
         self.write(f"Response headers: {json.dumps(ex.response_headers or {}, indent=2)}")
         body = mask_login_keys(mask_body(ex.response_body), ex.url)
-        self.write(f"Response body: {json.dumps(body, indent=2, ensure_ascii=False)}")
+        # A login key's id is the secret: also where links and references repeat it.
+        self.write(f"Response body: {_mask_url(dumps_json(body))}")
 
 
-_LOGIN_KEY_IN_URL = re.compile(r"(/login_keys/)[^/?#]+")
+_LOGIN_KEY_IN_URL = re.compile(r"(/login_keys/)[^/?#\"\s]+")
 
 
-def _mask_url(url: str) -> str:
-    return _LOGIN_KEY_IN_URL.sub(lambda m: m.group(1) + HIDDEN, url)
+def _mask_url(text: str) -> str:
+    """`text` with the id in every `/login_keys/<id>` path hidden."""
+    return _LOGIN_KEY_IN_URL.sub(lambda m: m.group(1) + HIDDEN, text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "RESET_FG",
     "TRUNCATION_MARK",
     "Corrupted",
+    "escape_controls",
     "format_json",
     "format_text",
     "normalise",
@@ -36,6 +38,17 @@ TRUNCATION_MARK = "\n..."
 GREEN = "\x1b[32m"
 RED = "\x1b[31m"
 RESET_FG = "\x1b[39m"
+
+
+_CONTROL = re.compile(r"\r(?!\n|$)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_C1 = re.compile(r"[\x80-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with control characters shown as `\\xNN`, so a name or message from the server
+    cannot move the cursor, clear the screen or retitle the terminal. Tab and newline stay,
+    and so does a `\\r` that ends a line (`\\r\\n`)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 class Corrupted(dict):  # type: ignore[type-arg]
@@ -139,11 +152,13 @@ class _Renderer:
         self.lines: list[str] = []
 
     def key(self, key: str) -> str:
+        key = escape_controls(key)
         if self.color:
             return f"{GREEN}{key}: {RESET_FG}"
         return f"{key}: "
 
     def value(self, text: str, red: bool) -> str:
+        text = escape_controls(text)
         if red and self.color:
             return f"{RED}{text}{RESET_FG}"
         return text
@@ -152,13 +167,14 @@ class _Renderer:
         if not mapping:
             return
         red = red or isinstance(mapping, Corrupted)
-        width = max(len(str(k)) for k in mapping)
+        width = max(len(escape_controls(str(k))) for k in mapping)
         pad = " " * indent
         for k, v in mapping.items():
             key = str(k)
             if _is_inline(v):
                 text = self.value(scalar_text(v, minimal=self.minimal), red)
-                self.lines.append(f"{pad}{self.key(key)}{' ' * (width - len(key))}{text}")
+                shown = len(escape_controls(key))
+                self.lines.append(f"{pad}{self.key(key)}{' ' * (width - shown)}{text}")
             else:
                 self.lines.append(f"{pad}{self.key(key)}")
                 self.block(v, indent + INDENT, red)
@@ -225,4 +241,11 @@ def _json_ready(value: Any) -> Any:
 
 def format_json(obj: Any) -> str:
     """`JSON.stringify(obj, null, 2)` of the normalised object (no 512-character cut)."""
-    return json.dumps(_json_ready(normalise(obj, truncate=False)), indent=2, ensure_ascii=False)
+    return dumps_json(_json_ready(normalise(obj, truncate=False)))
+
+
+def dumps_json(value: Any) -> str:
+    """Pretty JSON that a terminal shows as text: C0 controls are escaped by `json`, the C1
+    ones (which some terminals obey as escape sequences) are escaped here."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

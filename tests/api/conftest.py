@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 RECORDING = os.environ.get("IMPTSH_RECORD") == "1"
 PLACEHOLDER = "SCRUBBED"
 REPLAY_ENDPOINT = "http://sim.replay/v5"
+_LOGIN_KEY_PATH = re.compile(r"(/login_keys/)[^/?#\"\s]+")  # links repeat the secret id
 
 
 def _scrub(value: Any) -> Any:
@@ -45,7 +47,7 @@ def _scrub_json_bytes(raw: bytes | str | None) -> bytes | str | None:
         for item in data if isinstance(data, list) else [data]:
             if isinstance(item, dict) and item.get("type") == "login_key":
                 item["id"] = "LOGIN-KEY-" + PLACEHOLDER  # a login key's id is the secret
-    text = json.dumps(doc, sort_keys=True)
+    text = _LOGIN_KEY_PATH.sub(rf"\1LOGIN-KEY-{PLACEHOLDER}", json.dumps(doc, sort_keys=True))
     return text.encode() if isinstance(raw, bytes) else text
 
 

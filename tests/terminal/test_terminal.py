@@ -21,12 +21,15 @@ pytestmark = [
 
 
 class Terminal:
+    """One tmux session on a tmux server of its own (`-L`), so that other tmux users on the
+    machine can neither see it nor take its server down."""
+
     def __init__(self, command: str, cwd: Path, home: Path):
         self.name = f"imptsh-{uuid.uuid4().hex[:8]}"
         env = f"HOME={home} XDG_CONFIG_HOME={home}/.config TERM=xterm-256color"
         subprocess.run(
             [
-                "tmux",
+                *self.tmux,
                 "new-session",
                 "-d",
                 "-s",
@@ -41,12 +44,25 @@ class Terminal:
         )
 
     def send(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
+
+    @property
+    def tmux(self) -> list[str]:
+        return ["tmux", "-L", self.name]
+
+    def escaped_screen(self) -> str:
+        """The pane with its colour codes."""
+        return subprocess.run(
+            [*self.tmux, "capture-pane", "-p", "-e", "-t", self.name],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
 
     def screen(self) -> str:
         """The pane's text, trailing spaces and blank lines removed (so `$` means "last")."""
         raw = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-J", "-t", self.name, "-S", "-200"],
+            [*self.tmux, "capture-pane", "-p", "-J", "-t", self.name, "-S", "-200"],
             capture_output=True,
             text=True,
             check=True,
@@ -63,7 +79,7 @@ class Terminal:
         raise AssertionError(f"{pattern!r} never appeared; screen:\n{self.screen()}")
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
 
 
 @pytest.fixture
@@ -124,21 +140,66 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(term, home):
     t = term("--sim --no-rc")
     t.wait_for(r"imptsh>$")
     t.send("auth info", "Enter")
-    t.wait_for("Session login")
-    coloured = subprocess.run(
-        ["tmux", "capture-pane", "-p", "-e", "-t", t.name], capture_output=True, text=True
-    ).stdout
+    t.wait_for("Bundled impCentral simulator")
+    coloured = t.escaped_screen()
     assert "\x1b[32mAuth type: \x1b[39m" in coloured
-    plain = term("--sim --no-rc")
-    plain.close()
     nc = Terminal(f"env NO_COLOR=1 {sys.executable} -m imptsh --sim --no-rc", home / "work", home)
     try:
         nc.wait_for(r"imptsh>$")
         nc.send("auth info", "Enter")
-        nc.wait_for("Session login")
-        raw = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-e", "-t", nc.name], capture_output=True, text=True
-        ).stdout
-        assert "\x1b[32mAuth type" not in raw
+        nc.wait_for("Bundled impCentral simulator")
+        raw = nc.escaped_screen()
+        assert "Auth type: " in raw and "\x1b[32m" not in raw
     finally:
         nc.close()
+
+
+def test_a_confirmation_is_answered_on_the_terminal(term):
+    t = term("--sim --no-rc")
+    t.wait_for(r"imptsh>$")
+    t.send("product create --name Asked", "Enter")
+    t.wait_for(r"IMPT COMMAND SUCCEEDS\nimptsh>$")
+    t.send("product delete --product Asked", "Enter")
+    t.wait_for(r"Enter 'y' \(yes\) or 'n' \(no\):$")
+    t.send("n", "Enter")
+    t.wait_for(r"Operation is canceled\.\nIMPT COMMAND FAILS\nimptsh>$")
+    t.send("loginkey create", "Enter")
+    t.wait_for(r"Enter password:$")
+    t.send("demo", "Enter")  # typed on the terminal, not echoed
+    t.wait_for(r"Login Key \"\w+\" is created successfully\.")
+    assert t.screen().split("Enter password:", 1)[1].startswith("\nLogin Key")
+    t.send("product delete --product Asked", "Enter")
+    t.wait_for(r"Enter 'y' \(yes\) or 'n' \(no\):$")
+    t.send("y", "Enter")
+    t.wait_for(r'Product "Asked" is deleted successfully\.\nIMPT COMMAND SUCCEEDS\nimptsh>$')
+
+
+def test_a_piped_script_asks_the_terminal_not_its_next_line(home, term):
+    script = home / "work" / "steps.imptsh"
+    script.write_text(
+        "product create --name P1\nproduct delete --product P1\nproduct create --name P2\n"
+        "product list -z minimal\n"
+    )
+    t = Terminal(f"cat {script} | {sys.executable} -m imptsh --sim --no-rc", home / "work", home)
+    try:
+        t.wait_for(r"Enter 'y' \(yes\) or 'n' \(no\):$")
+        t.send("y", "Enter")
+        t.wait_for(r"EXITED=0$")
+        screen = t.screen()
+        assert 'Product "P1" is deleted successfully.' in screen
+        listed = screen.rsplit('Product "P2" is created successfully.', 1)[1]
+        assert "name: P2" in listed and "name: P1" not in listed
+    finally:
+        t.close()
+
+
+def test_recalled_lines_and_history_keep_no_secret(term):
+    t = term("--sim --no-rc")
+    t.wait_for(r"imptsh>$")
+    t.send("auth login --user demo --pwd hunter2-secret", "Enter")
+    t.wait_for(r"IMPT COMMAND FAILS\nimptsh>$")  # refused in a --sim session
+    t.send("Up")
+    t.wait_for(r"imptsh> auth login --user demo --pwd \*\*\*$")
+    t.send("C-u", "history", "Enter")
+    t.wait_for(r"imptsh> history\n +1  auth login --user demo --pwd \*\*\*\nimptsh>$")
+    assert t.screen().count("hunter2-secret") == 1  # only where it was typed
