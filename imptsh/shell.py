@@ -26,6 +26,7 @@ GROUPS_CATEGORY = "impCentral (impt command groups)"
 SHELL_HELP = (
     ("cd DIR", "change directory; the auth and project context follow it"),
     ("pwd", "print the working directory"),
+    ("mkdir DIR...", "create directories (and their missing parents)"),
     ("history", "list, search and re-run previous commands"),
     ("run_script FILE", "run the commands in FILE"),
     ("shell CMD", "run CMD in the system shell (also !CMD)"),
@@ -106,7 +107,7 @@ class ImptShell(cmd2.Cmd):
         word = statement.command
         self.poutput(
             f"Error: Unknown command: {word}. Type a command group "
-            f"({', '.join(groups())}) or a shell command (cd, pwd, help, quit)."
+            f"({', '.join(groups())}) or a shell command (cd, pwd, mkdir, help, quit)."
         )
         self.last_status = self.exit_code = 1
         return None
@@ -169,6 +170,26 @@ class ImptShell(cmd2.Cmd):
     def do_pwd(self, statement: Statement) -> None:
         """Prints the working directory."""
         self.poutput(os.getcwd())
+        self.last_status = self.exit_code = 0
+
+    @cmd2.with_category(SHELL_CATEGORY)
+    def do_mkdir(self, statement: Statement) -> None:
+        """Creates directories (and their missing parents), as in the Development Guide's
+        `mkdir dev`; an existing one is an error."""
+        names = [a for a in statement.argv[1:] if a != "-p"]
+        if not names:
+            self._fail("mkdir takes one or more directory names.")
+            return
+        for name in names:
+            target = Path(os.path.expanduser(name))
+            try:
+                target.mkdir(parents=True, exist_ok="-p" in statement.argv[1:])
+            except FileExistsError:
+                self._fail(f"mkdir: already exists: {target}")
+                return
+            except OSError as exc:
+                self._fail(f"mkdir: cannot create {target}: {exc.strerror or exc}")
+                return
         self.last_status = self.exit_code = 0
 
     @cmd2.with_category(SHELL_CATEGORY)
