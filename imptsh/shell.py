@@ -230,23 +230,21 @@ class ImptShell(cmd2.Cmd):
         return f"imptsh {self._dg_label(ctx, project.device_group_id)}> "
 
     def _dg_label(self, ctx: Any, dg_id: str) -> str:
+        """The Device Group's name: as the session's cache has it now (commands that create
+        or rename a group put it there), else as last seen, else asked for once; its id's
+        first characters when it cannot be known."""
         key = (ctx.endpoint, dg_id)
-        if key not in self._dg_names:
-            name = None
-            try:
-                cached = self.session.cache(ctx).get("dg", dg_id)
-                if cached is None:
-                    probe = Client(ctx.endpoint, ctx.credentials, timeout=(2.0, 3.0))
-                    if ctx.credentials is not None:
-                        cached = probe.find_resource("/devicegroups", dg_id)
-                if cached is not None:
-                    name = (cached.get("attributes") or {}).get("name")
-            except Exception:  # noqa: BLE001 - the prompt must never fail
-                name = None
-            if name is None:
-                return dg_id[:8]
+        try:
+            group = self.session.cache(ctx).get("dg", dg_id)
+            if group is None and key not in self._dg_names and ctx.credentials is not None:
+                probe = Client(ctx.endpoint, ctx.credentials, timeout=(2.0, 3.0))
+                group = probe.find_resource("/devicegroups", dg_id)
+        except Exception:  # noqa: BLE001 - the prompt must never fail
+            group = None
+        name = ((group or {}).get("attributes") or {}).get("name")
+        if name:
             self._dg_names[key] = name
-        return self._dg_names[key]
+        return self._dg_names.get(key, dg_id[:8])
 
 
 def interactive() -> bool:
