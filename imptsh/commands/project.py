@@ -95,10 +95,10 @@ def _create_check(args: Args) -> str | None:
 
 @group.command(
     "create",
-    "Creates a new Project in the current directory: a new Device Group (development, or "
-    "pre-factory with --pre-factory, or pre-dut with --pre-dut) of the specified Product, "
-    "the source files if they do not exist, and the Project File. Overwrites an existing "
-    "Project File after a confirmation.",
+    "Creates a new Project in the current directory. Creates a new Device Group of the "
+    "specified Product (development; pre-factory with --pre-factory; pre-dut with "
+    "--pre-dut), the source files if they do not exist, and the Project File. Overwrites an "
+    "existing Project File after a confirmation.",
     [
         Option(
             "product",
@@ -334,8 +334,8 @@ def _add_group(inv: Invocation, plan: DeletionPlan, dg: Resource) -> None:
 
 @group.command(
     "info",
-    "Displays information about the Project in the current directory: its source files and "
-    "Device Group. With --full also the Device Group's Devices, the groups it is a target of "
+    "Displays information about the Project in the current directory. Its source files and "
+    "Device Group; with --full also the Device Group's Devices, the groups it is a target of "
     "and its Webhooks, and the authentication status of the directory (as auth info).",
     [Option("full", "u", "Also shows Devices, Webhooks and the authentication status.", FLAG)],
 )
@@ -364,9 +364,10 @@ def _project_dg(inv: Invocation) -> Resource:
 
 @group.command(
     "link",
-    "Creates a new Project in the current directory linked to the specified existing Device "
-    'Group (of type "development", "pre-factory" or "pre-dut"), creating the source files if they '
-    "do not exist. Overwrites an existing Project File after a confirmation.",
+    "Creates a new Project in the current directory by linking it to an existing Device "
+    'Group. The Device Group must be of type "development", "pre-factory" or "pre-dut"; the '
+    "source files are created if they do not exist. Overwrites an existing Project File after "
+    "a confirmation.",
     [
         dg_opt("Identifier of the Device Group to link the Project to.", required=True),
         DEVICE_FILE,
@@ -395,8 +396,8 @@ def link(inv: Invocation) -> None:
 
 @group.command(
     "update",
-    "Updates the Project in the current directory: the name, description and targets of its "
-    "Device Group, and the source files it links (created if they do not exist).",
+    "Updates the Project in the current directory. Changes the name, description and targets "
+    "of its Device Group, and the source files it links (created if they do not exist).",
     [NAME, DESCR, DEVICE_FILE, AGENT_FILE, DUT_OPT, TARGET_OPT],
     usage="[--name <device_group_name>] [--descr <device_group_description>] "
     "[--device-file <device_file>] [--agent-file <agent_file>] "

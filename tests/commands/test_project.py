@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -430,3 +432,27 @@ def test_project_files_are_written_atomically(logged_in, api, monkeypatch):
     assert sorted(p.name for p in Path().iterdir() if p.name.startswith(".impt")) == [
         ".impt.project"
     ]
+
+
+def test_without_a_terminal_nothing_is_overwritten_or_deleted(logged_in, api, sim, home):
+    """A question nobody can answer (a one-shot command with no terminal and no -q) stops
+    the command before it changes anything."""
+    dg = api.dg(api.product("P"), "D")
+    write_project(dg, "d.nut", "a.nut")
+    Path("d.nut").write_text("// mine")
+    before = PROJECT.read_text()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMPT_")}
+    for line in ("project create -p P -n New", "project link -g D", "project delete --all"):
+        done = subprocess.run(
+            [sys.executable, "-m", "imptsh", *line.split()],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            start_new_session=True,  # no controlling terminal
+        )
+        assert done.returncode == 1, done.stdout
+        assert done.stdout.rstrip().endswith(FAILS)
+        assert PROJECT.read_text() == before and Path("d.nut").read_text() == "// mine"
+        assert sorted(groups(api)) == ["D"]
