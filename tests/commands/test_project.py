@@ -456,3 +456,27 @@ def test_without_a_terminal_nothing_is_overwritten_or_deleted(logged_in, api, si
         assert done.stdout.rstrip().endswith(FAILS)
         assert PROJECT.read_text() == before and Path("d.nut").read_text() == "// mine"
         assert sorted(groups(api)) == ["D"]
+
+
+def test_update_the_targets_of_a_pre_factory_project(logged_in, api):
+    product = api.product("P")
+    old_pp, old_pd = api.dg(product, "PP", PRE_PROD), api.dg(product, "PD", PRE_DUT)
+    fixture = api.dg(product, "F", PRE_FACTORY, production_target=old_pp, dut_target=old_pd)
+    new_pp, new_pd = api.dg(product, "PP2", PRE_PROD), api.dg(product, "PD2", PRE_DUT)
+    write_project(fixture, "d.nut", "a.nut")
+    r = logged_in("project update --target PP2 --dut PD2")
+    assert r.status == 0, r.out
+    assert lines(r.out)[0] == f'Device Group "{fixture["id"]}" is updated successfully.'
+    rels = api.entity("dg", fixture)["relationships"]
+    assert (rels["production_target"]["id"], rels["dut_target"]["id"]) == (
+        new_pp["id"],
+        new_pd["id"],
+    )
+    out = lines(r.out)
+    assert out[out.index("    Production Target: ") + 3] == "      name: PP2"
+    r = logged_in("project update --dut PP2")
+    assert lines(r.out)[0] == (
+        'Error: DUT Target Device Group "PP2" is of the type "pre-production" but must be of '
+        'the type "pre-dut".'
+    )
+    assert api.entity("dg", fixture)["relationships"]["dut_target"]["id"] == new_pd["id"]
