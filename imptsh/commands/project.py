@@ -158,7 +158,7 @@ def _create_check(args: Args) -> str | None:
 def create(inv: Invocation) -> None:
     args = inv.args
     cwd = inv.session.cwd
-    device_file, agent_file = _file_names(inv, args.device_file, args.agent_file)
+    device_file, agent_file = _prepare_new_project(inv, args.device_file, args.agent_file)
     dg_type = "pre-factory" if args.pre_factory else "pre-dut" if args.pre_dut else "development"
     # Everything is checked before anything is created.
     product = inv.identifier.find_one("product", args.product)
@@ -192,7 +192,7 @@ def create(inv: Invocation) -> None:
     inv.out.result(_project_block(inv, project, dg, full=False))
 
 
-def _file_names(
+def _prepare_new_project(
     inv: Invocation, device_file: str | None, agent_file: str | None
 ) -> tuple[str, str]:
     """`project create`/`link` steps before anything changes: the confirmation to replace
@@ -228,7 +228,7 @@ def _project_block(
 ) -> dict[str, Any]:
     """impt's `Project` block (`Device file`, `Agent file`, the Device Group's info or full
     view as fetched now), with `full` followed by the `Auth` block of `auth info`."""
-    dg = inv.identifier.get("dg", dg["id"]) or dg
+    dg = inv.identifier.fresh("dg", dg)
     dg_view = dg_info_view(inv, dg, dg["id"], full=full)
     block = project_view(project.device_file or "", project.agent_file or "", dg_view)
     if full:
@@ -377,7 +377,7 @@ def _project_dg(inv: Invocation) -> Resource:
 )
 def link(inv: Invocation) -> None:
     args = inv.args
-    device_file, agent_file = _file_names(inv, args.device_file, args.agent_file)
+    device_file, agent_file = _prepare_new_project(inv, args.device_file, args.agent_file)
     dg = inv.identifier.resolve("dg", args.dg)
     dg_type = dg_cli_type(dg.get("type"))
     if dg_type not in PROJECT_TYPES:
@@ -416,13 +416,16 @@ def update(inv: Invocation) -> None:
         found = find_targets(
             inv, dg_type, rel_id(dg, "product"), {PRODUCTION: args.target, DUT: args.dut}
         )
-        resources.update_device_group(
-            inv.client,
-            inv.cache,
-            dg,
-            name=args.name,
-            description=args.descr,
-            **{t.kind.relationship: t.resource for t in found},
+        dg = (
+            resources.update_device_group(
+                inv.client,
+                inv.cache,
+                dg,
+                name=args.name,
+                description=args.descr,
+                **{t.kind.relationship: t.resource for t in found},
+            )
+            or dg
         )
         inv.out.info(f'Device Group "{dg["id"]}" is updated successfully.')
     project.data.update({key: name for key, name in files.items() if name})

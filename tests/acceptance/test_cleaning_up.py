@@ -22,7 +22,11 @@ from tests.acceptance.runners import (
 from tests.acceptance.state import attrs, builds, devices, group_of, groups
 from tests.conftest import SimApi
 
-WAYS = ["terminal session", "shell session", "one-shot commands"]
+WAYS = [
+    pytest.param("terminal session", marks=pytest.mark.terminal),
+    "shell session",
+    "one-shot commands",
+]
 
 
 def clean_up(guide: Guide, steps: Sequence[Step], way: str) -> None:

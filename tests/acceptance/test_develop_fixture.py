@@ -32,7 +32,11 @@ from tests.acceptance.state import (
 )
 from tests.conftest import SimApi
 
-WAYS = ["shell session", "one-shot commands", "terminal session"]
+WAYS = [
+    "shell session",
+    "one-shot commands",
+    pytest.param("terminal session", marks=pytest.mark.terminal),
+]
 
 
 @pytest.mark.parametrize("way", WAYS)
