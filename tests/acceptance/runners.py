@@ -224,6 +224,7 @@ class Terminal:
             f"{command} --no-rc; echo EXITED=$?; sleep 60"
         )
         self._tmux("-f", str(conf), "new-session", "-d", "-s", "g", "-x", "200", "-y", "50", shell)
+        self.socket_path = Path(self._tmux("display-message", "-p", "#{socket_path}").strip())
 
     def _tmux(self, *args: str) -> str:
         return subprocess.run(
@@ -253,6 +254,7 @@ class Terminal:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        self.socket_path.unlink(missing_ok=True)
 
 
 def terminal_session(guide: Guide, steps: Sequence[Step], after: After | None = None) -> str:
