@@ -134,6 +134,12 @@ class Identifier:
                 raise original from None
         return self._one(kind, value, self.find_all(kind, value), type_label)
 
+    def find_one(self, kind: str, value: str, *, type_label: str | None = None) -> Resource | None:
+        """The one entity `value` identifies, None when there is none (for "find, else
+        create"); more than one is impt's ambiguity error."""
+        found = self.resolve_all(kind, value)
+        return self._one(kind, value, found, type_label) if found else None
+
     def _one(
         self, kind: str, value: str, found: list[Resource], type_label: str | None = None
     ) -> Resource:

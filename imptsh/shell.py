@@ -57,6 +57,7 @@ SETTINGS = (
 SHELL_HELP = (
     ("cd DIR", "change directory; the auth and project context follow it"),
     ("pwd", "print the working directory"),
+    ("mkdir DIR...", "create directories (and their missing parents)"),
     ("history", "list, search and re-run previous commands (secrets are kept as ***)"),
     ("alias", "name a command line: alias create pl product list"),
     ("macro", "an alias with arguments: macro create pi product info -p {1}"),
@@ -390,6 +391,26 @@ class ImptShell(cmd2.Cmd):
         self._set_status(status)
 
     @cmd2.with_category(SHELL_CATEGORY)
+    def do_mkdir(self, statement: Statement) -> None:
+        """Creates directories (and their missing parents), as in the Development Guide's
+        `mkdir dev`; an existing one is an error."""
+        names = [a for a in statement.argv[1:] if a != "-p"]
+        if not names:
+            self._fail("mkdir takes one or more directory names.")
+            return
+        for name in names:
+            target = Path(os.path.expanduser(name))
+            try:
+                target.mkdir(parents=True, exist_ok="-p" in statement.argv[1:])
+            except FileExistsError:
+                self._fail(f"mkdir: already exists: {target}")
+                return
+            except OSError as exc:
+                self._fail(f"mkdir: cannot create {target}: {exc.strerror or exc}")
+                return
+        self._set_status(0)
+
+    @cmd2.with_category(SHELL_CATEGORY)
     def do_impt(self, statement: Statement) -> None:
         """Runs an impt command line as typed for impt: `impt product list`."""
         args = statement.argv[1:]
@@ -428,24 +449,22 @@ class ImptShell(cmd2.Cmd):
         return f"imptsh {self._dg_label(ctx, project.device_group_id)}> "
 
     def _dg_label(self, ctx: Any, dg_id: str) -> str:
+        """The Device Group's name: as the session's cache has it now (commands that create
+        or rename a group put it there), else as last seen, else asked for once; its id's
+        first characters when it cannot be known."""
         key = (ctx.endpoint, dg_id)
-        if key not in self._dg_names:
-            name = None
-            try:
-                cached = self.session.cache(ctx).get("dg", dg_id)
-                if cached is None:
-                    probe = Client(ctx.endpoint, ctx.credentials, timeout=(2.0, 3.0))
-                    if ctx.credentials is not None:
-                        cached = probe.find_resource("/devicegroups", dg_id)
-                if cached is not None:
-                    name = (cached.get("attributes") or {}).get("name")
-            except Exception:  # noqa: BLE001 - the prompt must never fail
-                name = None
-            if name is None:
-                return escape_controls(dg_id[:8])
+        try:
+            group = self.session.cache(ctx).get("dg", dg_id)
+            if group is None and key not in self._dg_names and ctx.credentials is not None:
+                probe = Client(ctx.endpoint, ctx.credentials, timeout=(2.0, 3.0))
+                group = probe.find_resource("/devicegroups", dg_id)
+        except Exception:  # noqa: BLE001 - the prompt must never fail
+            group = None
+        name = ((group or {}).get("attributes") or {}).get("name")
+        if name:
             # The prompt interprets escape sequences: a name must not bring its own.
             self._dg_names[key] = escape_controls(str(name)).replace("\n", " ")
-        return self._dg_names[key]
+        return self._dg_names.get(key, escape_controls(dg_id[:8]))
 
 
 def _has_terminal(stream: Any) -> bool:

@@ -138,6 +138,12 @@ def logout(inv: Invocation) -> None:
     "Displays the status and details of the authentication applicable to the current directory.",
 )
 def info(inv: Invocation) -> None:
+    inv.out.result({"Auth": auth_info_block(inv)})
+
+
+def auth_info_block(inv: Invocation) -> dict[str, Any]:
+    """What `auth info` shows of the auth context of the current directory. When the
+    account cannot be read, the part known so far is printed (INFO) before the error."""
     ctx = inv.context
     block: dict[str, Any] = {
         "Auth type": ctx.auth_type,
@@ -161,7 +167,7 @@ def info(inv: Invocation) -> None:
         block["Username"] = attrs.get("username")
         block["Email"] = attrs.get("email")
         block["Account id"] = me.get("id")
-    inv.out.result({"Auth": block})
+    return block
 
 
 def _partial(inv: Invocation, block: dict[str, Any]) -> list[str]:

@@ -16,8 +16,6 @@ from ..entities import (
     PRODUCTION_TYPES,
     dg_api_type,
     dg_cli_type,
-    dut_target_type,
-    production_target_type,
 )
 from ..errors import CommandError
 from ..invocation import Invocation
@@ -41,6 +39,7 @@ from .common import (
 )
 from .env_variable import parse_env_variable
 from .spec import EMPTY_OK, FLAG, OPT_BOOL, Args, Group, Option
+from .targets import invalid_option, resolve_targets
 
 group = Group("dg", "Device Group manipulation commands.")
 
@@ -100,43 +99,8 @@ def _factory_check(args: Args) -> str | None:
             if not args.given(name):
                 return f'Option "--{name}" must be specified for Device Group of type "{dg_type}".'
     if args.region and dg_type not in PRODUCTION_TYPES:
-        return _invalid_option("region", dg_type, PRODUCTION_TYPES)
+        return invalid_option("region", dg_type, PRODUCTION_TYPES)
     return None
-
-
-def _invalid_option(name: str, dg_type: str, allowed: tuple[str, ...]) -> str:
-    return (
-        f'Invalid option "--{name}" for Device Group of the type "{dg_type}". '
-        f'It may be specified for "{allowed[0]}" or "{allowed[1]}" Device Groups only.'
-    )
-
-
-def _targets(
-    inv: Invocation, dg_type: str, product_id: str, target: str | None, dut: str | None
-) -> dict[str, Resource]:
-    """Resolves and checks `--target` then `--dut` (dg create/update step 2); returns the
-    target Device Groups by keyword of `resources.create_device_group`."""
-    rels: dict[str, Resource] = {}
-    for option, value, label, rel, required_type in (
-        ("target", target, "Production Target", "production_target", production_target_type),
-        ("dut", dut, "DUT Target", "dut_target", dut_target_type),
-    ):
-        if value is None:
-            continue
-        if dg_type not in FACTORY_TYPES:
-            raise CommandError(_invalid_option(option, dg_type, FACTORY_TYPES))
-        found = inv.identifier.resolve("dg", value, type_label=f"{label} Device Group")
-        required = required_type(dg_type)
-        actual = dg_cli_type(found.get("type"))
-        if actual != required:
-            raise CommandError(
-                f'{label} Device Group "{value}" is of the type "{actual}" but must be of the '
-                f'type "{required}".'
-            )
-        if rel_id(found, "product") != product_id:
-            raise CommandError(f"{label} Device Group must be from the same Product.")
-        rels[rel] = found
-    return rels
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -232,7 +196,7 @@ def create(inv: Invocation) -> None:
     args = inv.args
     dg_type = args.dg_type or "development"
     product, _ = resolve_product(inv, args.product)
-    targets = _targets(inv, dg_type, product["id"], args.target, args.dut)
+    targets = resolve_targets(inv, dg_type, product["id"], args.target, args.dut)
     env = parse_env_variable(args.env_variable)
     dg = resources.create_device_group(
         inv.client,
@@ -291,9 +255,15 @@ def delete(inv: Invocation) -> None:
 )
 def info(inv: Invocation) -> None:
     dg, ident = _fresh_dg(inv, inv.args.dg)
+    inv.out.result(dg_info_view(inv, dg, ident, full=inv.args.full))
+
+
+def dg_info_view(inv: Invocation, dg: Resource, ident: str, *, full: bool) -> dict[str, Any]:
+    """The info view of `dg` (as fetched now), with `full` its full view (the groups it is
+    a target of, its Webhooks and Devices); corrupted-relationship warnings are printed."""
     warnings: list[str] = []
     related = inv.related(bulk=False)
-    if inv.args.full:
+    if full:
         dg_type = dg_cli_type(dg.get("type"))
         product_id = rel_id(dg, "product")
         product_dgs: list[Resource] = []
@@ -315,7 +285,7 @@ def info(inv: Invocation) -> None:
     else:
         view = info_view("dg", dg, related, me_id=inv.me_id, warnings=warnings, ident=ident)
     inv.out.warnings(warnings)
-    inv.out.result(view)
+    return view
 
 
 @group.command(
@@ -471,10 +441,10 @@ def update(inv: Invocation) -> None:
     dg, ident = _fresh_dg(inv, args.dg)
     dg_type = dg_cli_type(dg.get("type"))
     # Every check first (impt's order), so that bad input changes nothing on the server.
-    targets = _targets(inv, dg_type, rel_id(dg, "product") or "", args.target, args.dut)
+    targets = resolve_targets(inv, dg_type, rel_id(dg, "product") or "", args.target, args.dut)
     lcab = args.load_code_after_blessing
     if lcab is not None and dg_type not in PRODUCTION_TYPES:
-        raise CommandError(_invalid_option("load-code-after-blessing", dg_type, PRODUCTION_TYPES))
+        raise CommandError(invalid_option("load-code-after-blessing", dg_type, PRODUCTION_TYPES))
     build: Resource | None = None
     if args.min_supported_deployment is not None:
         build = _check_min_supported(inv, dg, ident, args.min_supported_deployment)

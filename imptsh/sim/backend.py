@@ -25,6 +25,7 @@ class Backend(Model):
         password: str = "demo",
         email: str = "demo@example.com",
         devices: int = 3,
+        device_name_prefix: str = Model.device_name_prefix,
         token_ttl: float = 3600,
         runner: CodeRunner | None = None,
         tick_seconds: float = DEFAULT_PERIOD,
@@ -36,6 +37,7 @@ class Backend(Model):
             token_ttl=token_ttl,
         )
         self.defaults = {"user": user, "password": password, "email": email, "devices": devices}
+        self.device_name_prefix = device_name_prefix
         self.tick_seconds = tick_seconds
         self._closed = False
         self.runner.bind(RunnerCallbacks(log=self._runner_log))

@@ -117,6 +117,9 @@ class RunnerCalls:
 class Model:
     """Records, device logs, log streams and the transaction machinery."""
 
+    device_name_prefix = "myDevice"
+    """New devices are named `<prefix>1`, `<prefix>2`, ... unless seeded with a name."""
+
     def __init__(
         self, store: Store, runner: CodeRunner, faults: Faults, *, token_ttl: float = 3600.0
     ) -> None:

@@ -42,6 +42,7 @@ class Simulator:
         email: str,
         devices: int,
         token_ttl: float,
+        device_name_prefix: str = "myDevice",
         log_interval: float,
         rate_limit: int = 0,
         runner: RunnerChoice = None,
@@ -52,6 +53,7 @@ class Simulator:
             password=password,
             email=email,
             devices=devices,
+            device_name_prefix=device_name_prefix,
             token_ttl=token_ttl,
             runner=make_runner(runner, log_interval),
             tick_seconds=log_interval if log_interval > 0 else DEFAULT_PERIOD,
@@ -119,12 +121,14 @@ def start(
     log_interval: float = 5.0,
     rate_limit: int = 0,
     runner: RunnerChoice = None,
+    device_name_prefix: str = "myDevice",
 ) -> Simulator:
     """Start a simulator in background threads; returns once it accepts connections.
 
     ``runner`` runs device and agent code: a :class:`CodeRunner`, a class or zero-argument
     factory making one, or None for a :class:`LiteralRunner` emitting every ``log_interval``
-    seconds. The simulator owns the runner from then on (it closes it on stop)."""
+    seconds. The simulator owns the runner from then on (it closes it on stop).
+    The seeded devices are named ``<device_name_prefix>1`` .. ``<device_name_prefix><devices>``."""
     return Simulator(
         host=host,
         port=port,
@@ -137,6 +141,7 @@ def start(
         log_interval=log_interval,
         rate_limit=rate_limit,
         runner=runner,
+        device_name_prefix=device_name_prefix,
     )
 
 
@@ -151,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", default="demo", help="password of the seeded account (demo)")
     p.add_argument("--email", default="demo@example.com", help="email of the seeded account")
     p.add_argument("--devices", type=int, default=3, help="number of seeded devices (3)")
+    p.add_argument(
+        "--device-name-prefix",
+        default="myDevice",
+        metavar="PREFIX",
+        help="seeded devices are named PREFIX1, PREFIX2, ... (myDevice)",
+    )
     p.add_argument("--token-ttl", type=float, default=3600, help="access token lifetime (s)")
     p.add_argument(
         "--log-interval",
@@ -172,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.devices < 0:
         print("imptsh-sim: --devices must be >= 0", file=sys.stderr)
         return 2
+    if not 0 < len(args.device_name_prefix) <= 60:
+        print("imptsh-sim: --device-name-prefix takes 1 to 60 characters", file=sys.stderr)
+        return 2
     done = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -191,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             token_ttl=args.token_ttl,
             log_interval=args.log_interval,
             rate_limit=args.rate_limit,
+            device_name_prefix=args.device_name_prefix,
         )
     except OSError as exc:
         print(f"imptsh-sim: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)

@@ -214,7 +214,20 @@ def agent_request(
 # ---------------------------------------------------------------------------------------
 
 
-def create_device(m: Model, owner: str, spec: dict[str, Any]) -> Record:
+def default_name(m: Model, prefix: str) -> str:
+    """The first `<prefix><n>` (n = 1, 2, ...) no device of the simulator is named."""
+    taken = {d.get("name") for d in m.t["device"].values()}
+    n = 1
+    while f"{prefix}{n}" in taken:
+        n += 1
+    return f"{prefix}{n}"
+
+
+def create_device(
+    m: Model, owner: str, spec: dict[str, Any], name_prefix: str | None = None
+) -> Record:
+    """A new device; without a `name` in `spec` it gets the next free `<name_prefix><n>`
+    (default prefix: the simulator's); an explicit `"name": null` leaves it unnamed."""
     rng = m.rng
     now = now_iso()
     dev_id = spec.get("id") or new_device_id(rng)
@@ -224,12 +237,13 @@ def create_device(m: Model, owner: str, spec: dict[str, Any]) -> Record:
     while mac in m.by_mac:
         mac = new_mac(rng)
     n = len(m.t["device"])
+    name = spec["name"] if "name" in spec else default_name(m, name_prefix or m.device_name_prefix)
     return m.put(
         "device",
         {
             "id": dev_id,
             "owner": owner,
-            "name": spec.get("name"),
+            "name": name,
             "agent_id": None,
             "device_online": bool(spec.get("device_online", True)),
             "device_state_changed_at": now,
@@ -279,12 +293,17 @@ def _check_seed_spec(m: Model, i: int, spec: Any) -> None:
 @txn
 def seed_devices(m: Model, body: Any) -> list[Record]:
     """Control plane: ``count`` new devices and/or the described ``devices``, owned by
-    ``account`` (id, username or email; default: the seeded account)."""
+    ``account`` (id, username or email; default: the seeded account). Devices described
+    without a name, and counted ones, are named ``<name_prefix><n>`` (default: the
+    simulator's prefix)."""
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object.")
     for key in body:
-        if key not in ("count", "devices", "account"):
+        if key not in ("count", "devices", "account", "name_prefix"):
             raise bad_request(f"Unknown member '{key}'.", f"/{key}")
+    prefix = body.get("name_prefix", m.device_name_prefix)
+    if not isinstance(prefix, str) or not 0 < len(prefix) <= 60:
+        raise bad_request("'name_prefix' must be a string of 1 to 60 characters.", "/name_prefix")
     owner = account_ref(m, body.get("account"))
     if owner is None:
         raise bad_request("Unknown account.", "/account")
@@ -299,7 +318,7 @@ def seed_devices(m: Model, body: Any) -> list[Record]:
     if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 1000:
         raise bad_request("'count' must be an integer between 0 and 1000.", "/count")
     specs.extend({} for _ in range(count))
-    return [create_device(m, owner, spec) for spec in specs]
+    return [create_device(m, owner, spec, prefix) for spec in specs]
 
 
 # ---------------------------------------------------------------------------------------
