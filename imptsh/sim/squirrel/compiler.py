@@ -13,7 +13,6 @@ import dataclasses
 import os
 import re
 import socket
-import tempfile
 from dataclasses import dataclass
 
 from . import frames
@@ -36,25 +35,43 @@ def compile_source(source: str, name: str) -> bytes | CompileProblem:
     """Bytecode for ``source`` (named ``name`` in stack traces), or the compiler's complaint."""
     import squirrel
 
-    with tempfile.TemporaryFile() as sink:
-        saved = os.dup(1), os.dup(2)
-        _libc.fflush(None)
-        os.dup2(sink.fileno(), 1)
-        os.dup2(sink.fileno(), 2)
+    sink = _sink()
+    os.ftruncate(sink, 0)
+    os.lseek(sink, 0, os.SEEK_SET)
+    saved = os.dup(1), os.dup(2)
+    _libc.fflush(None)
+    os.dup2(sink, 1)
+    os.dup2(sink, 2)
+    try:
         try:
-            try:
-                return squirrel.compile(source, name)
-            except ValueError:
-                pass
-        finally:
-            _libc.fflush(None)
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-        sink.seek(0)
-        report = sink.read().decode("utf-8", "replace")
+            return squirrel.compile(source, name)
+        except ValueError:
+            pass
+    finally:
+        _libc.fflush(None)
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+    os.lseek(sink, 0, os.SEEK_SET)
+    report = os.read(sink, 1 << 16).decode("utf-8", "replace")
     return parse_report(report, name)
+
+
+_SINK: dict[int, int] = {}
+
+
+def _sink() -> int:
+    """One scratch file per process for the compiler's report (creating one per call is slow).
+
+    Keyed by pid: a forked worker must not share its zygote's file with its siblings."""
+    pid = os.getpid()
+    if pid not in _SINK:
+        for inherited in _SINK.values():
+            os.close(inherited)
+        _SINK.clear()
+        _SINK[pid] = os.memfd_create("imptsh-sim-compiler-report", 0)
+    return _SINK[pid]
 
 
 def parse_report(report: str, name: str) -> CompileProblem:
@@ -65,6 +82,10 @@ def parse_report(report: str, name: str) -> CompileProblem:
         column = max(1, int(fields.get("column", "1")))
     except ValueError:
         row, column = 1, 1
+    if row > 1:
+        # The lexer counts the newline itself into the next line's columns; without this the
+        # same mistake would be reported one column further right on every line but the first.
+        column = max(1, column - 1)
     return CompileProblem(name, row, column, fields.get("desc") or "compilation failed")
 
 

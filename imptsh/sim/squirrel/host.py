@@ -29,7 +29,7 @@ REASON_WAKE = {"new_code": "new_squirrel", "online": "power_on", "restart": "sw_
 RESET_AFTER = 60.0  # seconds of crash-free running that forgive earlier crashes
 MAX_BACKOFF = 60.0
 BATCH = 1000  # handlers run between two looks at the socket
-ADVANCE_BATCH = 100000  # handlers an advance_clock may run before it acknowledges
+ADVANCE_BATCH = 100000  # events an advance_clock may step through before it acknowledges
 
 _PRELUDE_CACHE: dict[str, bytes] = {}
 
@@ -171,6 +171,22 @@ class CodeHost:
             if self.dispatch:
                 self.call(self.dispatch["timer"], handle)
 
+    def advance(self, seconds: float) -> None:
+        """Move the clock on by ``seconds``, stepping from one due event to the next so that each
+        handler sees the time it was scheduled for (a 60 s wakeup chain fires every 60 s)."""
+        final_offset = self.clock.offset + seconds
+        target = self.clock.now() + seconds
+        for _ in range(ADVANCE_BATCH):
+            dues = [due for due in (self.start_due, self.heap[0][0] if self.heap else None) if due]
+            if not dues or min(dues) > target:
+                break
+            lag = min(dues) - self.clock.now()
+            if lag > 0:
+                self.clock.offset = min(final_offset, self.clock.offset + lag)
+            self.run_due(1)
+        self.clock.offset = max(self.clock.offset, final_offset)
+        self.run_due(BATCH)
+
     def run_idle(self) -> None:
         self.idle_pending = False
         if self.dispatch:
@@ -187,8 +203,7 @@ class CodeHost:
         elif op == "http":
             self.http(message)
         elif op == "advance":
-            self.clock.offset += float(message["seconds"])
-            self.run_due(ADVANCE_BATCH)
+            self.advance(float(message["seconds"]))
             self.emit({"t": "ack", "id": message["id"]})
         elif op == "device_state":
             self.device_connected = bool(message["connected"])
@@ -213,6 +228,9 @@ class CodeHost:
         self.bytecode = result
         delay = float(message.get("delay", 0.0))
         self.schedule_start(delay, message.get("status"))
+        if delay <= 0:
+            self.start_due = None
+            self.start_code()
 
     def http(self, message: dict[str, Any]) -> None:
         request_id = message["id"]

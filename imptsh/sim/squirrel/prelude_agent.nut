@@ -17,6 +17,7 @@ root.device <- {
     ondisconnect = function(callback) { disconnect_callback = callback; },
 };
 dispatch.device_state <- function(connected) {
+    connected = connected ? true : false;  // Python's booleans arrive as integers
     if (connected == device_connected) return;
     device_connected = connected;
     local callback = connected ? connect_callback : disconnect_callback;
@@ -104,4 +105,5 @@ server_table.save <- function(table) {
 server_table.load <- function() { return decode(N.load()); };
 imp_table.environment <- function() { return ENVIRONMENT_AGENT; };
 
+foreach (name, entry in dispatch) dispatch[name] = entry.bindenv(root);
 return dispatch;

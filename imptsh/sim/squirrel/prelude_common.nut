@@ -135,7 +135,11 @@ root.ENVIRONMENT_CARD <- 0;
 root.ENVIRONMENT_MODULE <- 1;
 root.ENVIRONMENT_AGENT <- 2;
 
-// Entry points for the host. Each runs one event to completion.
+// Entry points for the host. Each runs one event to completion. They are bound to the root
+// table (see the end of each side's prelude), so application callbacks run with the root table
+// as `this`, as top-level code does, and none of the names here shadows the application's
+// globals. (Calling them through `callback.call(root)` instead would hide the error location:
+// errors inside a native call do not reach the error handler.)
 local dispatch = {
     timer = function(id) {
         if (id in timers) {
@@ -145,7 +149,10 @@ local dispatch = {
         }
     },
     message = function(name, data_src) {
-        if (name in message_handlers) message_handlers[name](decode(data_src));
+        if (name in message_handlers) {
+            local handler = message_handlers[name];  // a plain call: `this` stays the root table
+            handler(decode(data_src));
+        }
     },
     idle = function() {
         local callback = idle_callback;

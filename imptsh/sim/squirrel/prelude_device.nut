@@ -85,7 +85,7 @@ dispatch.factory <- function(id, result) {
     if (id in factory_callbacks) {
         local callback = factory_callbacks[id];
         delete factory_callbacks[id];
-        callback(result);
+        callback(result ? true : false);  // Python's booleans arrive as integers
     }
 };
 
@@ -120,4 +120,5 @@ root.agent <- {
     on = on_message,
 };
 
+foreach (name, entry in dispatch) dispatch[name] = entry.bindenv(root);
 return dispatch;

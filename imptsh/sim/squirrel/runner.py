@@ -283,6 +283,18 @@ class SquirrelRunner:
         with self._lock:
             return {key: device.code.deployment_id for key, device in self._devices.items()}
 
+    def workers(self) -> dict[str, dict[str, int]]:
+        """Process ids of the live workers: device_id -> {"device": pid, "agent": pid}."""
+        with self._lock:
+            return {
+                key: {
+                    role: side.worker.pid
+                    for role, side in device.sides.items()
+                    if side is not None and side.ended_at is None
+                }
+                for key, device in self._devices.items()
+            }
+
     def close(self) -> None:
         with self._lock:
             if self._closed:
