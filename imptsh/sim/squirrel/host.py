@@ -22,7 +22,7 @@ from . import frames
 from .busy import BusySlot
 from .compiler import CompileProblem, compile_source
 from .natives import Natives
-from .values import to_literal
+from .values import to_literal, to_transit
 
 WAKEREASON = {"power_on": 0, "timer": 1, "new_squirrel": 4, "squirrel_error": 5, "sw_restart": 10}
 REASON_WAKE = {"new_code": "new_squirrel", "online": "power_on", "restart": "sw_restart"}
@@ -88,6 +88,7 @@ class CodeHost:
         self.error: tuple[str, list[tuple[str, int]]] | None = None
         self.control: str | None = None
         self.sleep_seconds = 0.0
+        self.nv: Any = None
         self.crashes = 0
         self.started_at = 0.0
         self.wakereason = WAKEREASON["power_on"]
@@ -274,6 +275,7 @@ class CodeHost:
         vm = squirrel.SQVM()
         Natives(self).bind(vm)
         table = vm.execute_bytecode(prelude(self.side))
+        self.nv = None  # handed over to this boot only
         self.vm = vm
         self.dispatch = {key: table[key] for key in table.keys()}
         self.started_at = self.clock.now()
@@ -336,6 +338,7 @@ class CodeHost:
     def take_control(self) -> None:
         """The code called ``server.sleepfor()`` or ``server.restart()``: neither returns."""
         control, self.control = self.control, None
+        self.nv = self.keep_nv() if control == "sleep" else None
         self.teardown()
         if control == "sleep":
             until = time.gmtime(self.clock.now() + self.sleep_seconds)
@@ -353,6 +356,13 @@ class CodeHost:
         else:
             self.wakereason = WAKEREASON["sw_restart"]
             self.schedule_start(0.0, f"{self.title} restarted: server.restart().")
+
+    def keep_nv(self) -> Any:
+        """The ``nv`` table survives deep sleep (and nothing else), as on an imp."""
+        try:
+            return to_transit(self.vm.get_roottable()["nv"])
+        except Exception:  # noqa: BLE001 - no nv table, or one holding uncopyable values
+            return None
 
 
 def describe(failure: Exception) -> str:

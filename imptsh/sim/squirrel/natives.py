@@ -77,6 +77,7 @@ class Natives:
             }
         )
         fields["t"].append(["configparams", config.get("configparams") or from_python({})])
+        fields["t"].append(["nv", self.host.nv])
         return to_literal(fields)
 
     def n_log(self, kind: str, text: str, converted: bool) -> None:

@@ -64,6 +64,7 @@ hardware_table.setdelegate({
     }
 });
 root.hardware <- hardware_table;
+if (CONFIG.nv != null) root.nv <- CONFIG.nv;  // kept across server.sleepfor()
 
 // Factory-only calls: application firmware throws, factory firmware reports to the platform.
 local factory_callbacks = {};

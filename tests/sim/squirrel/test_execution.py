@@ -269,7 +269,9 @@ def test_imp_sleep_blocks_without_tripping_the_watchdog(make_runner, recorder: R
 
 def test_server_sleepfor_sleeps_and_wakes_with_the_agent_told(runner, recorder: Recorder) -> None:
     device = """
-    server.log("awake, reason " + hardware.wakereason());
+    if (!("nv" in getroottable())) nv <- {count = 0};
+    nv.count++;
+    server.log("awake, reason " + hardware.wakereason() + ", boot " + nv.count);
     if (hardware.wakereason() != WAKEREASON_TIMER) server.sleepfor(300);
     server.log("after sleepfor");
     """
@@ -284,8 +286,8 @@ def test_server_sleepfor_sleeps_and_wakes_with_the_agent_told(runner, recorder: 
     runner.advance_clock("dev1", 300)
     recorder.wait_line("dev1", "device back")
     assert recorder.of("dev1", "server.log") == [
-        "awake, reason 4",
-        "awake, reason 1",
+        "awake, reason 4, boot 1",
+        "awake, reason 1, boot 2",
         "after sleepfor",
     ]
 
