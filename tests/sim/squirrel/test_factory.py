@@ -44,10 +44,16 @@ def test_factory_calls_throw_in_application_firmware(
 
 
 def test_application_firmware_can_catch_the_throw(runner, recorder: Recorder) -> None:
-    runner.start(
-        code(device='try { server.bless(true, null); } catch (e) { server.log("caught"); }')
-    )
+    device = 'try { server.bless(true, null); } catch (e) { server.log("caught: " + e); }'
+    runner.start(code(device=device))
     recorder.wait_line("dev1", "caught")
+    assert recorder.typed("dev1") == [
+        (
+            "server.log",
+            "caught: server.bless() is only available in factory firmware "
+            "(this device runs development_devicegroup code)",
+        )
+    ]
 
 
 @pytest.mark.parametrize(
