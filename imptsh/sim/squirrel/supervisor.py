@@ -120,6 +120,8 @@ class WorkerSupervisor:
     # --- workers --------------------------------------------------------------------------
     def _spawn(self, device_id: str, role: str) -> Side:
         """A new worker (never called with the runner lock held: it talks to the zygote)."""
+        if self._closed:
+            raise ZygoteError("the Squirrel runner is closed")
         slot = self._busy.allocate() if role != "compiler" else -1
         try:
             worker = self._zygote.spawn("compiler" if role == "compiler" else "host", slot)

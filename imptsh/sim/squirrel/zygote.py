@@ -71,8 +71,12 @@ class Worker:
         self.pidfd = -1
 
 
-class ZygoteError(Exception):
+class ZygoteError(RuntimeError):
     """The fork server could not be started or did not answer."""
+
+
+class _ServerGone(Exception):
+    """The fork server's socket failed: it died or hangs."""
 
 
 class Zygote:
@@ -138,28 +142,44 @@ class Zygote:
                 self._launch()
 
     def spawn(self, kind: str, slot: int) -> Worker:
-        """Fork a worker of ``kind`` ("host" or "compiler") using busy-table ``slot``."""
+        """Fork a worker of ``kind`` ("host" or "compiler") using busy-table ``slot``.
+
+        A zygote that has gone away is replaced once, transparently."""
         with self._lock:
-            for attempt in (1, 2):
-                if self._ctl is None:
-                    self._launch()
-                assert self._ctl is not None
-                ours, theirs = socket.socketpair()
-                try:
-                    request = json.dumps({"kind": kind, "slot": slot}).encode()
-                    socket.send_fds(self._ctl, [request], [theirs.fileno()])
-                    reply, fds, _, _ = socket.recv_fds(self._ctl, 1024, 1)
-                    if not reply or not fds:
-                        raise ZygoteError("the Squirrel worker server went away")
-                    return Worker(json.loads(reply)["pid"], fds[0], ours)
-                except (OSError, ValueError, ZygoteError) as exc:
-                    ours.close()
-                    self._discard()
-                    if attempt == 2:
-                        raise ZygoteError(f"could not start a Squirrel worker: {exc}") from exc
-                finally:
-                    theirs.close()
-        raise AssertionError("unreachable")
+            try:
+                return self._spawn_once(kind, slot)
+            except _ServerGone:
+                self._discard()
+            try:
+                return self._spawn_once(kind, slot)
+            except _ServerGone as exc:
+                self._discard()
+                raise ZygoteError(f"could not start a Squirrel worker: {exc}") from exc
+
+    def _spawn_once(self, kind: str, slot: int) -> Worker:
+        if self._ctl is None:
+            self._launch()
+        assert self._ctl is not None
+        ours, theirs = socket.socketpair()
+        try:
+            request = json.dumps({"kind": kind, "slot": slot}).encode()
+            try:
+                socket.send_fds(self._ctl, [request], [theirs.fileno()])
+                reply, fds, _, _ = socket.recv_fds(self._ctl, 1024, 1)
+            except OSError as exc:
+                raise _ServerGone(str(exc) or type(exc).__name__) from exc
+            if not reply:
+                raise _ServerGone("the worker server went away")
+            answer = json.loads(reply)
+            if "error" in answer or not fds:
+                error = answer.get("error", "no process")
+                raise ZygoteError(f"could not start a Squirrel worker: {error}")
+            return Worker(answer["pid"], fds[0], ours)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
 
     def _discard(self) -> None:
         if self._ctl is not None:
@@ -236,7 +256,13 @@ def _serve(ctl: socket.socket, exits: socket.socket, busy_fd: int, memory_limit:
         if not request:
             break
         spec = json.loads(request)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # out of processes or memory: say so, keep serving
+            for fd in fds:
+                os.close(fd)
+            ctl.send(json.dumps({"error": str(exc)}).encode())
+            continue
         if pid == 0:
             worker_sock = socket.socket(fileno=fds[0])
             for fd in (ctl.fileno(), exits.fileno(), wake_r, wake_w):

@@ -205,3 +205,20 @@ def test_the_parent_never_waits_long_for_a_stuck_worker(make_runner, recorder: R
     runner.stop("dev1")
     assert status == 504
     assert time.monotonic() - started < 20  # bounded by request_timeout, not by the loop
+
+
+def test_losing_the_zygote_restarts_every_device_on_a_new_one(runner, recorder: Recorder) -> None:
+    runner.start(code("one", device='server.log("one up");'))
+    runner.start(code("two", device='server.log("two up");'))
+    recorder.wait_line("one", "one up")
+    recorder.wait_line("two", "two up")
+    workers = runner.workers()
+    with open(f"/proc/{workers['one']['device']}/stat") as stat:
+        zygote = int(stat.read().rsplit(")", 1)[1].split()[1])
+    os.kill(zygote, signal.SIGKILL)
+    recorder.wait_for(lambda: recorder.of("one").count("one up") == 2, timeout=30)
+    recorder.wait_for(lambda: recorder.of("two").count("two up") == 2, timeout=30)
+    after = runner.workers()
+    assert after["one"]["device"] not in workers["one"].values()
+    assert after["two"]["device"] not in workers["two"].values()
+    assert runner.compile_errors("server.log(1);", "") == []
