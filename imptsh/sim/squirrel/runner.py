@@ -96,12 +96,7 @@ class SquirrelRunner(WorkerSupervisor):
             self._devices[device_id] = device
             self._agents[code.agent_id] = device_id
         try:
-            agent = self._spawn(device_id, "agent")
-            try:
-                dev_side = self._spawn(device_id, "device")
-            except ZygoteError:
-                self._retire(agent)
-                raise
+            agent, dev_side = self._spawn_many(device_id, ["agent", "device"])
         except ZygoteError as exc:
             with self._lock:
                 if self._devices.get(device_id) is device:

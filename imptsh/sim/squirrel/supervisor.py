@@ -119,21 +119,32 @@ class WorkerSupervisor:
 
     # --- workers --------------------------------------------------------------------------
     def _spawn(self, device_id: str, role: str) -> Side:
-        """A new worker (never called with the runner lock held: it talks to the zygote)."""
+        return self._spawn_many(device_id, [role])[0]
+
+    def _spawn_many(self, device_id: str, roles: list[str]) -> list[Side]:
+        """New workers (never called with the runner lock held: it talks to the zygote)."""
         if self._closed:
             raise ZygoteError("the Squirrel runner is closed")
-        slot = self._busy.allocate() if role != "compiler" else -1
+        slots = [self._busy.allocate() if role != "compiler" else -1 for role in roles]
+        requests = [
+            ("compiler" if role == "compiler" else "host", slot)
+            for role, slot in zip(roles, slots, strict=True)
+        ]
         try:
-            worker = self._zygote.spawn("compiler" if role == "compiler" else "host", slot)
+            workers = self._zygote.spawn_many(requests)
         except ZygoteError:
-            if slot >= 0:
-                self._busy.release(slot)
+            for slot in slots:
+                if slot >= 0:
+                    self._busy.release(slot)
             raise
-        side = Side(device_id, role, worker, slot, self._zygote.generation)
-        with self._lock:
-            self._pids[worker.pid] = side
-        side.conn = self._io.add(worker.sock, FrameReader(), self._on_frame, self._on_end, side)
-        return side
+        sides = []
+        for role, slot, worker in zip(roles, slots, workers, strict=True):
+            side = Side(device_id, role, worker, slot, self._zygote.generation)
+            with self._lock:
+                self._pids[worker.pid] = side
+            side.conn = self._io.add(worker.sock, FrameReader(), self._on_frame, self._on_end, side)
+            sides.append(side)
+        return sides
 
     def _load(
         self,

@@ -142,44 +142,62 @@ class Zygote:
                 self._launch()
 
     def spawn(self, kind: str, slot: int) -> Worker:
-        """Fork a worker of ``kind`` ("host" or "compiler") using busy-table ``slot``.
+        """Fork a worker of ``kind`` ("host" or "compiler") using busy-table ``slot``."""
+        return self.spawn_many([(kind, slot)])[0]
+
+    def spawn_many(self, requests: list[tuple[str, int]]) -> list[Worker]:
+        """Fork one worker per ``(kind, slot)``; all requests are sent before the first answer
+        is read, so a busy machine schedules the zygote once rather than once per worker.
 
         A zygote that has gone away is replaced once, transparently."""
         with self._lock:
             try:
-                return self._spawn_once(kind, slot)
+                return self._spawn_once(requests)
             except _ServerGone:
                 self._discard()
             try:
-                return self._spawn_once(kind, slot)
+                return self._spawn_once(requests)
             except _ServerGone as exc:
                 self._discard()
                 raise ZygoteError(f"could not start a Squirrel worker: {exc}") from exc
 
-    def _spawn_once(self, kind: str, slot: int) -> Worker:
+    def _spawn_once(self, requests: list[tuple[str, int]]) -> list[Worker]:
         if self._ctl is None:
             self._launch()
         assert self._ctl is not None
-        ours, theirs = socket.socketpair()
+        pairs = [socket.socketpair() for _ in requests]
+        workers: list[Worker] = []
+        errors: list[str] = []
         try:
-            request = json.dumps({"kind": kind, "slot": slot}).encode()
             try:
-                socket.send_fds(self._ctl, [request], [theirs.fileno()])
-                reply, fds, _, _ = socket.recv_fds(self._ctl, 1024, 1)
+                for (kind, slot), (_, theirs) in zip(requests, pairs, strict=True):
+                    request = json.dumps({"kind": kind, "slot": slot}).encode()
+                    socket.send_fds(self._ctl, [request], [theirs.fileno()])
+                for _, theirs in pairs:
+                    theirs.close()
+                for ours, _ in pairs:
+                    reply, fds, _, _ = socket.recv_fds(self._ctl, 1024, 1)
+                    if not reply:
+                        raise _ServerGone("the worker server went away")
+                    answer = json.loads(reply)
+                    if "error" in answer or not fds:
+                        errors.append(str(answer.get("error", "no process")))
+                        ours.close()
+                    else:
+                        workers.append(Worker(answer["pid"], fds[0], ours))
             except OSError as exc:
                 raise _ServerGone(str(exc) or type(exc).__name__) from exc
-            if not reply:
-                raise _ServerGone("the worker server went away")
-            answer = json.loads(reply)
-            if "error" in answer or not fds:
-                error = answer.get("error", "no process")
-                raise ZygoteError(f"could not start a Squirrel worker: {error}")
-            return Worker(answer["pid"], fds[0], ours)
+            if errors:
+                raise ZygoteError(f"could not start a Squirrel worker: {errors[0]}")
+            return workers
         except BaseException:
-            ours.close()
+            for worker in workers:
+                worker.kill()
+                worker.release()
+            for ours, theirs in pairs:
+                ours.close()
+                theirs.close()
             raise
-        finally:
-            theirs.close()
 
     def _discard(self) -> None:
         if self._ctl is not None:
