@@ -15,6 +15,7 @@ import os
 import signal
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,8 @@ def default_agent_url(agent_id: str) -> str:
 
 
 class Wait:
+    """An answer a caller is waiting for (an HTTP response, an acknowledgement, a compile)."""
+
     def __init__(self, wait_id: int) -> None:
         self.id = wait_id
         self._event = threading.Event()
@@ -73,6 +76,8 @@ class Side:
 
 @dataclass(eq=False)
 class Device:
+    """A started device: its code, its two workers (None while one restarts), crash counts."""
+
     code: DeviceCode
     sides: dict[str, Side | None] = field(default_factory=lambda: dict.fromkeys(ROLES))
     crashes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROLES, 0))
@@ -403,8 +408,6 @@ class WorkerSupervisor:
             try:
                 answer = callback(side.device_id, event, data)
             except Exception:  # noqa: BLE001 - a failing factory hook fails the blessing
-                import traceback
-
                 traceback.print_exc()
                 answer = False
             if event == "bless":
