@@ -1,0 +1,108 @@
+"""Factory-only calls: they throw in application firmware and reach the platform in factory groups."""
+
+from __future__ import annotations
+
+import pytest
+
+from imptsh.sim import squirrel
+from imptsh.sim.squirrel.contract import RunnerCallbacks
+
+from .conftest import Recorder, code, requires_vm
+
+pytestmark = requires_vm
+
+CALLS = {
+    "server.bless()": "server.bless(true, function(ok) {});",
+    "server.factoryblinkup()": 'server.factoryblinkup("ssid", "secret", hardware.pin1, BLINKUP_ACTIVEHIGH);',
+    "imp.clearconfiguration()": "imp.clearconfiguration();",
+}
+
+
+@pytest.mark.parametrize(
+    "dg_type", ["development_devicegroup", "production_devicegroup", "pre_production_devicegroup"]
+)
+@pytest.mark.parametrize("call", sorted(CALLS))
+def test_factory_calls_throw_in_application_firmware(
+    runner, recorder: Recorder, call: str, dg_type: str
+) -> None:
+    device = f'server.log("booted");\n{CALLS[call]}\nserver.log("not reached");'
+    runner.start(code(device=device, dg_type=dg_type))
+    recorder.wait_line("dev1", "ERROR:   at main")
+    runner.advance_clock("dev1", 1)
+    recorder.wait_for(lambda: recorder.of("dev1").count("booted") == 2)
+    assert recorder.typed("dev1")[:5] == [
+        ("server.log", "booted"),
+        (
+            "server.error",
+            f"ERROR: {call} is only available in factory firmware (this device runs {dg_type} code)",
+        ),
+        ("server.error", "ERROR:   at main device_code:2"),
+        ("status", "Device restarted: runtime error."),
+        ("server.log", "booted"),
+    ]
+    assert recorder.factory_events == []
+
+
+def test_application_firmware_can_catch_the_throw(runner, recorder: Recorder) -> None:
+    device = 'try { server.bless(true, null); } catch (e) { server.log("caught: " + e); }'
+    runner.start(code(device=device))
+    recorder.wait_line("dev1", "caught")
+    assert recorder.typed("dev1") == [
+        (
+            "server.log",
+            "caught: server.bless() is only available in factory firmware "
+            "(this device runs development_devicegroup code)",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "dg_type",
+    [
+        "factoryfixture_devicegroup",
+        "pre_factoryfixture_devicegroup",
+        "dut_devicegroup",
+        "pre_dut_devicegroup",
+    ],
+)
+def test_factory_calls_reach_the_factory_callback(runner, recorder: Recorder, dg_type: str) -> None:
+    device = """
+    server.factoryblinkup("factory-wifi", "secret", hardware.pin1, BLINKUP_ACTIVEHIGH);
+    imp.clearconfiguration();
+    server.bless(true, function(ok) { server.log("blessed: " + ok); });
+    """
+    runner.start(code(device=device, dg_type=dg_type))
+    recorder.wait_line("dev1", "blessed")
+    assert recorder.of("dev1") == ["blessed: true"]
+    assert recorder.factory_events == [
+        ("dev1", "blinkup", {"ssid": "factory-wifi", "flags": 1}),
+        ("dev1", "clearconfiguration", {"flags": 0}),
+        ("dev1", "bless", {"result": True}),
+    ]
+
+
+def test_bless_reports_what_the_factory_callback_answers(runner, recorder: Recorder) -> None:
+    recorder.factory_answer = False
+    runner.start(
+        code(
+            device='server.bless(true, function(ok) { server.log("blessed: " + ok); });',
+            dg_type="dut_devicegroup",
+        )
+    )
+    recorder.wait_line("dev1", "blessed")
+    assert recorder.of("dev1") == ["blessed: false"]
+
+
+def test_without_a_factory_callback_factory_calls_succeed_quietly(recorder: Recorder) -> None:
+    runner = squirrel.SquirrelRunner()
+    try:
+        runner.bind(RunnerCallbacks(log=recorder.log))
+        device = """
+        imp.clearconfiguration();
+        server.bless(true, function(ok) { server.log("blessed: " + ok); });
+        """
+        runner.start(code(device=device, dg_type="dut_devicegroup"))
+        recorder.wait_line("dev1", "blessed")
+        assert recorder.of("dev1") == ["blessed: true"]
+    finally:
+        runner.close()
