@@ -172,9 +172,10 @@ def run(flags: Flags, session: Session, banner: str = "") -> int:
         )
         return 2
     shell = _make_shell(session, banner if flags.command_line is None and not rest else "")
-    if flags.rc:
-        run_script(session, Path(flags.rc), keep_going=True, shell=shell)
     if flags.command_line is not None:
+        # one command line, like one-shot mode: a log stream runs until Ctrl-C
+        if flags.rc:
+            run_script(session, Path(flags.rc), keep_going=True, shell=shell)
         return shell.run_command_line(flags.command_line)
     if rest:
         path = Path(rest[0])
@@ -185,17 +186,33 @@ def run(flags: Flags, session: Session, banner: str = "") -> int:
                 file=sys.stderr,
             )
             return 2
-        return run_script(session, path, keep_going=flags.keep_going, shell=shell)
-    if not sys.stdin.isatty():
-        return run_lines(shell, "<stdin>", sys.stdin, keep_going=flags.keep_going)
-    if not flags.no_rc and not flags.rc:
-        for rc in _default_rc_files(session):
-            run_script(session, rc, keep_going=True, shell=shell)
-    if banner:
-        shell.poutput(banner)
-    shell.refresh_prompt()
-    shell.exit_code = 0
-    return shell.cmdloop()
+    interactive = not rest and sys.stdin.isatty()
+    # In the shell and in scripts, log streams are background tasks.
+    shell.run_logs_in_background(above_prompt=interactive)
+    try:
+        if flags.rc:
+            run_script(session, Path(flags.rc), keep_going=True, shell=shell)
+        if rest:
+            return run_script(session, Path(rest[0]), keep_going=flags.keep_going, shell=shell)
+        if not interactive:
+            return run_lines(shell, "<stdin>", sys.stdin, keep_going=flags.keep_going)
+        if not flags.no_rc and not flags.rc:
+            for rc in _default_rc_files(session):
+                run_script(session, rc, keep_going=True, shell=shell)
+        if banner:
+            shell.poutput(banner)
+        shell.refresh_prompt()
+        shell.exit_code = 0
+        return shell.cmdloop()
+    finally:
+        _end_log_tasks(session, announce=not interactive)
+
+
+def _end_log_tasks(session: Session, *, announce: bool) -> None:
+    """Background log tasks end with the script or the shell that started them."""
+    for task in session.log_tasks.stop_all("the script ended" if announce else "imptsh ended"):
+        if announce:
+            print(f"Log task {task.id} is stopped: the script has ended.", flush=True)
 
 
 def _make_shell(session: Session, banner: str):  # noqa: ANN202 - cmd2 is imported lazily

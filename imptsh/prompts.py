@@ -20,6 +20,11 @@ class Prompter:
         except (AttributeError, ValueError):
             return False
 
+    @property
+    def on_terminal(self) -> bool:
+        """Whether answers come from a terminal (a person), not from a pipe or a file."""
+        return self._interactive()
+
     def ask(self, text: str) -> str:
         """Prints `text` and returns the answer line; end of input or Ctrl-C cancels."""
         self.stdout.write(text)

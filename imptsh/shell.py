@@ -15,7 +15,9 @@ from .commands.completion import complete_line
 from .commands.registry import GROUP_DESCRIPTIONS, groups
 from .commands.runner import run_line
 from .commands.spec import Group
+from .commands.tasks import run_tasks, shell_group
 from .context import ContextError
+from .logs import AlertSink, StreamSink
 from .project import ProjectFileError
 from .session import Session
 
@@ -26,6 +28,7 @@ GROUPS_CATEGORY = "impCentral (impt command groups)"
 SHELL_HELP = (
     ("cd DIR", "change directory; the auth and project context follow it"),
     ("pwd", "print the working directory"),
+    ("tasks", "log tasks (log stream, --log): list, stop, add, remove, pause, filter"),
     ("history", "list, search and re-run previous commands"),
     ("run_script FILE", "run the commands in FILE"),
     ("shell CMD", "run CMD in the system shell (also !CMD)"),
@@ -106,7 +109,7 @@ class ImptShell(cmd2.Cmd):
         word = statement.command
         self.poutput(
             f"Error: Unknown command: {word}. Type a command group "
-            f"({', '.join(groups())}) or a shell command (cd, pwd, help, quit)."
+            f"({', '.join(groups())}) or a shell command (cd, pwd, tasks, help, quit)."
         )
         self.last_status = self.exit_code = 1
         return None
@@ -185,6 +188,25 @@ class ImptShell(cmd2.Cmd):
                 self.session, groups()[words[0]], text, rest, begidx - offset, endidx - offset
             )
         return cmd2.Completions.from_values([g for g in groups() if g.startswith(text)])
+
+    @cmd2.with_category(SHELL_CATEGORY)
+    def do_tasks(self, statement: Statement) -> None:
+        """Lists and controls the log tasks that `log stream` and --log start."""
+        status = run_tasks(self.session, statement.argv[1:], self.stdout)
+        self.last_status = self.exit_code = status
+
+    def complete_tasks(self, text: str, line: str, begidx: int, endidx: int) -> Any:
+        return complete_line(self.session, shell_group, text, line, begidx, endidx)
+
+    def help_tasks(self) -> None:
+        self.poutput(shell_group.help_text())
+
+    def run_logs_in_background(self, *, above_prompt: bool) -> None:
+        """`log stream` and --log start background tasks from now on; their lines go above
+        the prompt (interactive) or straight to stdout (scripts)."""
+        tasks = self.session.log_tasks
+        tasks.background = True
+        tasks.sink = AlertSink(self.add_alert) if above_prompt else StreamSink(self.stdout)
 
     def _fail(self, message: str) -> None:
         self.poutput(f"Error: {message}")
