@@ -196,11 +196,16 @@ class SharedStream:
     # -- opening ------------------------------------------------------------------------
 
     def _open_first(self) -> None:
-        self._stop.clear()
+        # A reader of its own stop signal: one that belonged to the stream before is ending
+        # and must not be woken into reconnecting this one.
+        self._stop = threading.Event()
         self._events = self._open()
         self.state = OPEN
         self._reader = threading.Thread(
-            target=self._read, args=(self._events,), name="imptsh-log-stream", daemon=True
+            target=self._read,
+            args=(self._events, self._stop),
+            name="imptsh-log-stream",
+            daemon=True,
         )
         self._reader.start()
 
@@ -243,7 +248,7 @@ class SharedStream:
 
     # -- reading ------------------------------------------------------------------------
 
-    def _read(self, events: EventStream) -> None:
+    def _read(self, events: EventStream, stop: threading.Event) -> None:
         current: EventStream | None = events
         while current is not None:
             cause = "the server ended the log stream"
@@ -258,10 +263,10 @@ class SharedStream:
                 return
             except Exception as exc:  # noqa: BLE001 - the reader reports, never dies silently
                 cause = str(exc) or exc.__class__.__name__
-            if self._stop.is_set():
+            if stop.is_set():
                 return
             current.close()
-            current = self._reconnect(cause)
+            current = self._reconnect(cause, stop)
 
     def _handle(self, event: Event) -> bool:
         """Hands a line to its tasks; False when the stream ended for good."""
@@ -300,6 +305,8 @@ class SharedStream:
             except OSError:
                 # its output is gone (a closed pipe): nothing can show its lines any more
                 self._end(task, FAILED, "its output was closed")
+            except Exception as exc:  # noqa: BLE001 - one task's failure is not the stream's
+                self._end(task, FAILED, f"Internal error: {exc or exc.__class__.__name__}.")
 
     def _evicted(self, device_id: str) -> None:
         """The server took a device off the stream that tasks still show."""
@@ -359,7 +366,7 @@ class SharedStream:
 
     # -- reconnecting -------------------------------------------------------------------
 
-    def _reconnect(self, cause: str) -> EventStream | None:
+    def _reconnect(self, cause: str, stop: threading.Event) -> EventStream | None:
         """Re-creates the stream until it works or no task is left; returns its events."""
         with self._lock:
             if not self._tasks:
@@ -376,10 +383,10 @@ class SharedStream:
         told = False
         delays = self.config.reconnect_delays
         while True:
-            if self._stop.wait(delays[min(attempt, len(delays) - 1)]):
+            if stop.wait(delays[min(attempt, len(delays) - 1)]):
                 return None
             with self._control:
-                if self._stop.is_set() or not self.tasks:
+                if stop.is_set() or not self.tasks:
                     return None
                 try:
                     events = self._open()
