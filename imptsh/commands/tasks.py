@@ -262,9 +262,10 @@ def _pattern(raw: str | None) -> re.Pattern[str] | None:
 
 @shell_group.command(
     "wait",
-    "Waits (in a script, say) until a log task shows a line whose message matches --match, "
-    "until --timeout seconds have passed, or until the task ends. Fails when the timeout "
-    "comes first while --match was given, or when the task ends without a match.",
+    "Waits (in a script, say) until a log task gets a line whose message matches --match "
+    "(lines that arrived since the previous match count too), until --timeout seconds have "
+    "passed, or until the task ends. Fails when the timeout comes first while --match was "
+    "given, or when the task ends without a match.",
     [
         TASK,
         MATCH,

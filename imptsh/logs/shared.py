@@ -350,9 +350,12 @@ class SharedStream:
             self._end(task, FAILED, message)
 
     def _end(self, task: LogTask, state: str, reason: str) -> None:
-        if task.end(state, reason):
-            self.detach(task)
-            self._on_task_end(task)
+        # Off the stream and out of the session's list before it says it ended, so that
+        # whoever waits on `task.ended` finds the session as the end left it. Only this
+        # reader hands lines to it, so none can slip in meanwhile.
+        self.detach(task)
+        self._on_task_end(task)
+        task.end(state, reason)
 
     def _notify(self, tasks: list[LogTask], text: str, *, error: bool = False) -> None:
         """One notice per sink (tasks printing to the same place share one)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .lines import LineStyle, LogLine
 from .sink import Sink
 
+RECENT_LINES = 500
 RUNNING, PAUSED, RECONNECTING = "running", "paused", "reconnecting"
 STOPPED, CLOSED, FAILED = "stopped", "closed", "failed"
 ENDED = (STOPPED, CLOSED, FAILED)
@@ -77,6 +78,11 @@ class LogTask:
         self._state = RUNNING
         self._reconnecting = False
         self._watchers: list[tuple[re.Pattern[str] | None, threading.Event]] = []
+        self._recent: deque[tuple[int, str]] = deque(maxlen=RECENT_LINES)
+        """(number, message) of the latest lines that passed the filter, for `watch`."""
+        self._numbered = 0
+        self._consumed = 0
+        """Lines up to this number were matched by a `watch` already."""
         self.ended = threading.Event()
         self.end_reason = ""
 
@@ -138,9 +144,12 @@ class LogTask:
                 self._received += 1
                 if not self._filter.shows(line):
                     continue
+                self._numbered += 1
+                self._recent.append((self._numbered, line.msg))
                 for pattern, event in self._watchers:
-                    if pattern is None or pattern.search(line.msg):
+                    if not event.is_set() and (pattern is None or pattern.search(line.msg)):
                         event.set()
+                        self._consumed = self._numbered
                 text = self.style.stream_line(line)
                 if self._paused:
                     if len(self._held) == self._held.maxlen:
@@ -190,9 +199,17 @@ class LogTask:
         self._reconnecting = value
 
     def watch(self, pattern: re.Pattern[str] | None) -> threading.Event:
-        """An event set when a shown line's message matches `pattern` (any line: None)."""
+        """An event set once a line passing the filter matches `pattern` (any line: None),
+        held lines included. Lines that arrived since the previous match count too (the
+        latest few hundred), so a line logged just before the watch began is not missed;
+        each match is used up by the watch it satisfied."""
         event = threading.Event()
         with self._lock:
+            for number, message in self._recent:
+                if number > self._consumed and (pattern is None or pattern.search(message)):
+                    self._consumed = number
+                    event.set()
+                    return event
             self._watchers.append((pattern, event))
         return event
 

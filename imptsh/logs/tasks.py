@@ -36,13 +36,13 @@ class LogTasks:
 
     def summary(self) -> list[TaskSummary]:
         """Every live task: id, devices, lines received, state."""
-        with self._lock:
-            tasks = list(self._tasks.values())
-        return [task.summary() for task in tasks]
+        return [task.summary() for task in self.all()]
 
     def all(self) -> list[LogTask]:
+        """The tasks that have not ended, oldest first."""
         with self._lock:
-            return list(self._tasks.values())
+            tasks = list(self._tasks.values())
+        return [task for task in tasks if not task.ended.is_set()]
 
     def get(self, task_id: int) -> LogTask | None:
         with self._lock:

@@ -13,6 +13,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -218,3 +219,27 @@ def test_json_pages_wait_without_the_prompt_line(logged_in: Impt, device: str, h
     assert MORE not in term.seen and OK not in term.seen
     os.killpg(term.proc.pid, signal.SIGINT)
     assert term.close() == 0
+
+
+def test_piped_log_get_of_a_device_still_logging_prints_each_entry_once(
+    logged_in: Impt, device: str, sim: Any
+) -> None:
+    done = threading.Event()
+
+    def keep_logging() -> None:
+        n = 0
+        while not done.is_set():
+            sim_control(sim, f"devices/{device}/logs", {"lines": [f"live {n}", f"live {n + 1}"]})
+            n += 2
+
+    pusher = threading.Thread(target=keep_logging)
+    pusher.start()
+    try:
+        time.sleep(0.1)
+        result = logged_in(f"log get -d {device} -s 10 -z minimal")
+    finally:
+        done.set()
+        pusher.join(10)
+    got = [ln.split(" ", 2)[2] for ln in lines(result.out)]
+    assert len(got) == len(set(got))
+    assert got[-HISTORY:] == newest_first(249, 0)

@@ -177,3 +177,17 @@ def test_wait_for_a_line_or_a_timeout(logs: LogSession, devices: list[str]) -> N
         "Error: Log task 1 showed no line matching 'never' within 0.2 seconds."
     ]
     assert lines(tasks(logs, "wait -s 0.1").out) == ["Waited 0.1 seconds."]
+
+
+def test_wait_counts_a_line_that_came_just_before_and_uses_each_match_once(
+    logs: LogSession, devices: list[str]
+) -> None:
+    a = devices[0]
+    logs(f"log stream -d {a}")
+    logs.push(a, ["ready"])
+    wait_until(lambda: logs.log_lines() == ["ready"])
+    assert tasks(logs, "wait --match ready --timeout 20").status == 0
+    again = tasks(logs, "wait --match ready --timeout 0.2")
+    assert again.status == 1, again.out
+    logs.push(a, ["ready"])
+    assert tasks(logs, "wait --match ready --timeout 20").status == 0
