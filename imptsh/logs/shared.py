@@ -26,7 +26,8 @@ from ..api.events import Event, EventStream
 from . import history
 from .config import LogConfig
 from .cursor import Cursor
-from .lines import LogFormatError, LogLine, parse_message, ts_key
+from .lines import LogFormatError, LogLine, parse_message
+from .recovery import Recovery, catch_up, reconnect_notice
 from .task import CLOSED, FAILED, LogTask
 
 IDLE, OPEN, RECONNECTING, SHUT = "idle", "open", "reconnecting", "shut"
@@ -46,14 +47,6 @@ class Attached:
     @property
     def devices(self) -> list[str]:
         return self.added + self.shared
-
-
-@dataclass
-class Recovery:
-    lines: list[LogLine] = field(default_factory=list)
-    gaps: list[tuple[str, str, str]] = field(default_factory=list)
-    """(device id, from, to): lines of the device after `from` and before `to` may be
-    missing ("" = unknown)."""
 
 
 class SharedStream:
@@ -79,7 +72,6 @@ class SharedStream:
         self._reader: threading.Thread | None = None
         self._stop = threading.Event()
         self.state = IDLE
-        self.opened_count = 0
 
     # -- what it carries ----------------------------------------------------------------
 
@@ -92,10 +84,6 @@ class SharedStream:
     def tasks(self) -> list[LogTask]:
         with self._lock:
             return list(self._tasks)
-
-    def room(self) -> int:
-        with self._lock:
-            return self.config.device_limit - len(self._watchers)
 
     # -- tasks --------------------------------------------------------------------------
 
@@ -188,11 +176,6 @@ class SharedStream:
         if events is not None:
             events.close()
 
-    def shut(self) -> None:
-        """Ends every task of the stream and drops it (the session is ending)."""
-        for task in self.tasks:
-            self.detach(task)
-
     # -- opening ------------------------------------------------------------------------
 
     def _open_first(self) -> None:
@@ -222,7 +205,6 @@ class SharedStream:
             events.close()
             raise ConnectionFailedError(self.client.endpoint, "the log stream did not open")
         self._stream_id = stream_id
-        self.opened_count += 1
         return events
 
     def _add_device(self, task: LogTask, device_id: str) -> None:
@@ -406,11 +388,13 @@ class SharedStream:
                     continue
                 try:
                     dropped = self._add_all_again()
-                    recovery = self._catch_up(lost_at)
                 except (ApiError, OSError):
                     events.close()
                     attempt += 1
                     continue
+                with self._lock:
+                    positions = [(d, self._cursors.get(d)) for d in self._watchers]
+                recovery = catch_up(self.client, self.config, positions, lost_at)
                 with self._lock:
                     self._events = events
                     self.state = OPEN
@@ -438,35 +422,6 @@ class SharedStream:
                 task.devices = [d for d in task.devices if d != device_id]
         return dropped
 
-    def _catch_up(self, lost_at: str) -> Recovery:
-        """What the devices logged while the stream was down, from their history."""
-        recovery = Recovery()
-        for device_id in self.devices:
-            with self._lock:
-                cursor = self._cursors.get(device_id)
-            if cursor is None:
-                recovery.gaps.append((device_id, "", lost_at))
-                continue
-            try:
-                found = history.since(
-                    self.client,
-                    device_id,
-                    cursor.ts,
-                    self.config.history_page_size,
-                    self.config.recover_max_lines,
-                )
-            except NotFoundError:
-                continue  # removed from the account meanwhile
-            except ApiError:
-                recovery.gaps.append((device_id, cursor.ts, now_iso()))
-                continue
-            with self._lock:
-                recovery.lines.extend(cursor.missed(found.lines))
-            if found.gap is not None:
-                recovery.gaps.append((device_id, *found.gap))
-        recovery.lines.sort(key=lambda line: ts_key(line.ts))
-        return recovery
-
     def _reopened(
         self, tasks: list[LogTask], cause: str, recovery: Recovery, dropped: list[str]
     ) -> None:
@@ -486,28 +441,3 @@ class SharedStream:
         for task in tasks:
             mine = [ln for ln in recovery.lines if task in by_device.get(ln.device_id, ())]
             self._deliver([task], mine)
-
-
-def reconnect_notice(
-    cause: str, recovered: int, gaps: list[tuple[str, str, str]], dropped: list[str]
-) -> str:
-    """The one line printed after the stream was re-created."""
-    plural = "" if recovered == 1 else "s"
-    text = f"The log stream was lost ({cause}) and is open again; "
-    if recovered:
-        text += f"{recovered} missed line{plural} recovered from the devices' log history follow."
-    else:
-        text += "the devices' log history shows no missed line."
-    if gaps:
-        parts = []
-        for device_id, start, end in gaps:
-            if start and end:
-                parts.append(f"device {device_id} between {start} and {end}")
-            elif end:
-                parts.append(f"device {device_id} up to {end}")
-            else:
-                parts.append(f"device {device_id} after {start}")
-        text += " Lines may still be missing for " + "; ".join(parts) + "."
-    if dropped:
-        text += f" No longer streamed (unknown to the server): {', '.join(dropped)}."
-    return text
