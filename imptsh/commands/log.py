@@ -41,7 +41,7 @@ NO_MORE = "No more logs are available."
 
 @group.command(
     "get",
-    "Displays historical logs for the specified Device, newest first, page by page. On a "
+    "Displays historical logs for the specified Device. Newest first, page by page: on a "
     "terminal, <Enter> shows the next page; when the output or the input is not a terminal, "
     "every page is printed without waiting. If the Device is not specified, the only Device "
     "assigned to the Device Group referenced by the Project File is used.",

@@ -32,7 +32,8 @@ from .spec import FLAG, NUMBER, POS_INT, Group, Option
 
 shell_group = Group(
     "tasks",
-    "Log tasks of this session: what `log stream` and --log started (imptsh shell commands).",
+    "Log tasks of this session: what `log stream` and --log started (imptsh shell commands). "
+    "A bare number after the command is its --task: `tasks stop 2`.",
     shell_only=True,
 )
 
@@ -215,8 +216,8 @@ def resume(inv: Invocation) -> None:
 
 @shell_group.command(
     "filter",
-    "Shows only the lines of a log task of the given types and/or whose message matches a "
-    "regular expression; --clear shows every line again.",
+    "Filters the lines of a log task. It shows only lines of the given types and/or whose "
+    "message matches a regular expression; --clear shows every line again.",
     [
         TASK,
         Option(
@@ -262,10 +263,11 @@ def _pattern(raw: str | None) -> re.Pattern[str] | None:
 
 @shell_group.command(
     "wait",
-    "Waits (in a script, say) until a log task gets a line whose message matches --match "
-    "(lines that arrived since the previous match count too), until --timeout seconds have "
-    "passed, or until the task ends. Fails when the timeout comes first while --match was "
-    "given, or when the task ends without a match.",
+    "Waits for a log task's line, for a time or for the task to end (in a script, say). It "
+    "waits until the task gets a line whose message matches --match (lines that arrived "
+    "since the previous match count too), until --timeout seconds have passed, or until the "
+    "task ends. It fails when the timeout comes first while --match was given, or when the "
+    "task ends without a match.",
     [
         TASK,
         MATCH,
