@@ -8,6 +8,7 @@ until Ctrl-C or until the server closes the stream, as impt does."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -21,6 +22,7 @@ from ..logs import LineStyle, LogTask, StreamSink
 from ..logs.history import read_newest_first
 from ..logs.lines import from_history
 from ..logs.shared import Attached
+from ..logs.task import FAILED, OUTPUT_CLOSED
 from ..output.printer import SUCCEEDS
 from ..views import list_views
 from .common import device_opt, dg_devices, dg_opt
@@ -259,8 +261,22 @@ def run_task(inv: Invocation, task: LogTask, attached: Attached) -> None:
     except KeyboardInterrupt:
         tasks.stop(task, "stopped by Ctrl-C")
         return
-    if task.state == "failed":
+    if task.state == FAILED:
+        if task.end_reason == OUTPUT_CLOSED:  # `imptsh log stream ... | head`: done
+            _discard_output(inv)
+            return
         raise CommandError(task.end_reason)
+
+
+def _discard_output(inv: Invocation) -> None:
+    """The reader of the output went away: what is still to be written (buffered lines,
+    the status line) goes nowhere instead of failing, as after `yes | head`."""
+    sink = open(os.devnull, "w")  # noqa: SIM115 - stands in for the output until the end
+    try:
+        os.dup2(sink.fileno(), inv.out.stream.fileno())
+    except (AttributeError, ValueError, OSError):
+        pass  # not a file: nothing is buffered for it either
+    inv.out.stream = sink
 
 
 def cancel_task(inv: Invocation, task: LogTask) -> None:

@@ -28,7 +28,7 @@ from .config import LogConfig
 from .cursor import Cursor
 from .lines import LogFormatError, LogLine, parse_message
 from .recovery import Recovery, catch_up, reconnect_notice
-from .task import CLOSED, FAILED, LogTask
+from .task import CLOSED, FAILED, OUTPUT_CLOSED, LogTask
 
 IDLE, OPEN, RECONNECTING, SHUT = "idle", "open", "reconnecting", "shut"
 
@@ -286,7 +286,7 @@ class SharedStream:
                 task.deliver(lines)
             except OSError:
                 # its output is gone (a closed pipe): nothing can show its lines any more
-                self._end(task, FAILED, "its output was closed")
+                self._end(task, FAILED, OUTPUT_CLOSED)
             except Exception as exc:  # noqa: BLE001 - one task's failure is not the stream's
                 self._end(task, FAILED, f"Internal error: {exc or exc.__class__.__name__}.")
 

@@ -16,6 +16,8 @@ RECENT_LINES = 500
 RUNNING, PAUSED, RECONNECTING = "running", "paused", "reconnecting"
 STOPPED, CLOSED, FAILED = "stopped", "closed", "failed"
 ENDED = (STOPPED, CLOSED, FAILED)
+OUTPUT_CLOSED = "its output was closed"
+"""Why a task failed when writing its lines failed (a pipe whose reader went away)."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 from imptsh.api import resources
@@ -156,3 +157,33 @@ def test_no_device_no_stream(logged_in: Impt, api: Any) -> None:
     write_project(dg)
     assert logged_in("log stream").status == 1
     assert logged_in.session.log_tasks.summary() == []
+
+
+def test_a_reader_going_away_ends_the_stream_quietly(logged_in: Impt, sim: Any, api: Any, home):
+    """`imptsh log stream ... | head -5`: once the pipe's reader is gone, the stream ends
+    without a traceback or an error."""
+    device = api.devices()[0]["id"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMPT_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "imptsh", "log", "stream", "-d", device],
+        cwd=home / "work",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert [proc.stdout.readline() for _ in range(4)][-1] == PRESS + "\n"
+        push(sim, device, ["one"])
+        assert proc.stdout.readline().endswith("one\n")
+        proc.stdout.close()
+        for n in range(50):
+            if proc.poll() is not None:
+                break
+            push(sim, device, [f"into the void {n}"])
+            time.sleep(0.1)
+        errors = proc.stderr.read()
+        status = proc.wait(20)
+    finally:
+        proc.kill()
+    assert (status, errors) == (0, "")
