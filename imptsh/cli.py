@@ -218,27 +218,42 @@ def run(flags: Flags, session: Session, banner: str = "") -> int:
         return 2
     interactive = flags.command_line is None and not rest and sys.stdin.isatty()
     shell = _make_shell(session, interactive=interactive)
-    if flags.rc:
-        shell.run_file(Path(flags.rc), keep_going=True)
     if flags.command_line is not None:
+        # one command line, like one-shot mode: a log stream runs until Ctrl-C
+        if flags.rc:
+            shell.run_file(Path(flags.rc), keep_going=True)
         return shell.run_command_line(flags.command_line)
-    if rest:
-        return shell.run_file(Path(rest[0]), keep_going=flags.keep_going)
-    if not interactive:
-        try:
-            return shell.run_lines("<stdin>", _stdin_lines(), keep_going=flags.keep_going)
-        except _StdinNotText:
-            return 1
-    if not flags.no_rc and not flags.rc:
-        for rc in _default_rc_files(session):
-            shell.run_file(rc, keep_going=True)
-    if shell.quitting:
-        return shell.exit_code
-    if banner:
-        shell.poutput(banner)
-    shell.refresh_prompt()
-    shell.exit_code = 0
-    return shell.cmdloop()
+    # In the shell and in scripts, log streams are background tasks.
+    shell.run_logs_in_background(above_prompt=interactive)
+    try:
+        if flags.rc:
+            shell.run_file(Path(flags.rc), keep_going=True)
+        if rest:
+            return shell.run_file(Path(rest[0]), keep_going=flags.keep_going)
+        if not interactive:
+            try:
+                return shell.run_lines("<stdin>", _stdin_lines(), keep_going=flags.keep_going)
+            except _StdinNotText:
+                return 1
+        if not flags.no_rc and not flags.rc:
+            for rc in _default_rc_files(session):
+                shell.run_file(rc, keep_going=True)
+        if shell.quitting:
+            return shell.exit_code
+        if banner:
+            shell.poutput(banner)
+        shell.refresh_prompt()
+        shell.exit_code = 0
+        return shell.cmdloop()
+    finally:
+        _end_log_tasks(session, announce=not interactive)
+
+
+def _end_log_tasks(session: Session, *, announce: bool) -> None:
+    """Background log tasks end with the script or the shell that started them."""
+    for task in session.log_tasks.stop_all("the script ended" if announce else "imptsh ended"):
+        if announce:
+            print(f"Log task {task.id} is stopped: the script has ended.", flush=True)
 
 
 def _make_shell(session: Session, *, interactive: bool = False):  # noqa: ANN202 - lazy cmd2

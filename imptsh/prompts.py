@@ -68,6 +68,20 @@ class Prompter:
 
     # -- questions ------------------------------------------------------------------------
 
+    @property
+    def on_terminal(self) -> bool:
+        """Whether a person at a terminal answers: the session's input is a terminal and the
+        controlling terminal can be opened (stand-in answers count when they are one)."""
+        if self.answers is not None:
+            return _is_terminal(self.answers)
+        if not _is_terminal(sys.stdin):
+            return False
+        try:
+            os.close(os.open(TERMINAL, os.O_RDWR | os.O_NOCTTY))
+        except OSError:
+            return False
+        return True
+
     def ask(self, text: str) -> str:
         """Prints `text` and returns the answer line; end of input or Ctrl-C cancels."""
         with self._source(text) as source:

@@ -12,6 +12,7 @@ from .api.auth import login_with_key, login_with_password
 from .api.client import Client, Credentials, Exchange, Observer, RetryPolicy
 from .cache import EntityCache
 from .context import AuthContext, SessionLogin, resolve_context
+from .logs import LogConfig, LogTasks
 from .output.printer import Output
 from .project import ProjectFile, load_project
 from .prompts import Prompter
@@ -41,6 +42,8 @@ class Session:
         self._me: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.observers: list[Observer] = []
         """Called with every HTTP exchange of the session's clients, after `-z debug`'s."""
+        self.log_tasks = LogTasks(LogConfig.from_env(self.env))
+        """Background log tasks; `log_tasks.summary()` is cheap and thread-safe."""
 
     @property
     def cwd(self) -> Path:
@@ -70,6 +73,12 @@ class Session:
             self._clients[key] = client
         client.observer = self._observer(out)
         return client
+
+    def observe(self, exchange: Exchange) -> None:
+        """Hands an exchange to every session observer (clients working outside a command,
+        such as a log stream's, report here)."""
+        for watch in list(self.observers):
+            watch(exchange)
 
     def _observer(self, out: Output) -> Observer | None:
         """What watches this command's requests: `-z debug` output, then `observers`."""

@@ -24,6 +24,7 @@ from .commands.completion import complete_line
 from .commands.registry import GROUP_DESCRIPTIONS, groups
 from .commands.runner import run_line
 from .commands.spec import Group
+from .commands.tasks import run_tasks, shell_group
 from .context import ContextError
 from .files import read_text
 from .history import (
@@ -35,6 +36,7 @@ from .history import (
     write_history,
 )
 from .lines import LineSyntaxError, split_commands
+from .logs import AlertSink, StreamSink
 from .output.printer import FAILS
 from .output.render import escape_controls
 from .project import ProjectFileError
@@ -58,6 +60,7 @@ SHELL_HELP = (
     ("cd DIR", "change directory; the auth and project context follow it"),
     ("pwd", "print the working directory"),
     ("mkdir DIR...", "create directories (and their missing parents)"),
+    ("tasks", "log tasks (log stream, --log): list, stop, add, remove, pause, filter"),
     ("history", "list, search and re-run previous commands (secrets are kept as ***)"),
     ("alias", "name a command line: alias create pl product list"),
     ("macro", "an alias with arguments: macro create pi product info -p {1}"),
@@ -429,6 +432,24 @@ class ImptShell(cmd2.Cmd):
                 self.session, groups()[words[0]], text, rest, begidx - offset, endidx - offset
             )
         return cmd2.Completions.from_values([g for g in groups() if g.startswith(text)])
+
+    @cmd2.with_category(SHELL_CATEGORY)
+    def do_tasks(self, statement: Statement) -> None:
+        """Lists and controls the log tasks that `log stream` and --log start."""
+        self._set_status(run_tasks(self.session, statement.argv[1:], self.stdout))
+
+    def complete_tasks(self, text: str, line: str, begidx: int, endidx: int) -> Any:
+        return complete_line(self.session, shell_group, text, line, begidx, endidx)
+
+    def help_tasks(self) -> None:
+        self.poutput(shell_group.help_text())
+
+    def run_logs_in_background(self, *, above_prompt: bool) -> None:
+        """`log stream` and --log start background tasks from now on; their lines go above
+        the prompt (interactive) or straight to stdout (scripts)."""
+        tasks = self.session.log_tasks
+        tasks.background = True
+        tasks.sink = AlertSink(self.add_alert) if above_prompt else StreamSink(self.stdout)
 
     # -- prompt -------------------------------------------------------------------------
 

@@ -304,6 +304,30 @@ def delete_entity(
     _forget_deleted(cache, kind, entity_id)
 
 
+# -- device logs --------------------------------------------------------------------------------
+
+
+def device_log_page(
+    client: Client, device_id: str, page_number: int, page_size: int
+) -> tuple[list[Resource], bool]:
+    """One page of a device's log history (`ts`, `type`, `msg` entries, newest first; page 1
+    holds the newest) and whether an older page follows."""
+    doc = client.get(
+        f"/devices/{device_id}/logs",
+        {"page[number]": page_number, "page[size]": page_size},
+    )
+    data = doc.get("data")
+    if not isinstance(data, list):
+        raise UnexpectedResponseError()
+    entries = [entry for entry in data if isinstance(entry, dict)]
+    links = doc.get("links")
+    if isinstance(links, dict) and links:
+        more = bool(links.get("next"))
+    else:  # a server that sends no links: a full page may have a successor
+        more = len(entries) >= page_size
+    return entries, more and bool(entries)
+
+
 # -- log streams --------------------------------------------------------------------------------
 
 

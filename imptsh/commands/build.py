@@ -19,7 +19,6 @@ from ..views import rel_id, short_view
 from .common import (
     CONFIRMED,
     FORCE,
-    LOG_NOTE,
     attr,
     build_opt,
     dg_opt,
@@ -40,6 +39,7 @@ from .firmware_checks import (
     check_files,
     check_options,
 )
+from .log import following
 from .spec import EMPTY_OK, FLAG, OPT_BOOL, Group, Option
 
 group = Group("build", "Build manipulation commands.")
@@ -468,11 +468,12 @@ def run(inv: Invocation) -> None:
         # impt 2.6.1 always PATCHes here; without --descr there is nothing to change.
         resources.update_device_group(inv.client, inv.cache, dg, description=inv.args.descr)
         inv.out.info(f'Device Group "{dg_ident}" is updated successfully.')
-    devices = restart_dg(inv, dg, dg_ident, conditional=inv.args.conditional)
-    if devices:  # with no device to restart, nothing has run
-        inv.out.info(f'Deployment "{new["id"]}" is run successfully.')
-        if inv.args.log:
-            inv.out.info(LOG_NOTE)
+    with following(inv, inv.args.log) as follow:
+        devices = restart_dg(
+            inv, dg, dg_ident, conditional=inv.args.conditional, before_restart=follow.start
+        )
+        if devices:  # with no device to restart, nothing has run
+            inv.out.info(f'Deployment "{new["id"]}" is run successfully.')
 
 
 # -- update ----------------------------------------------------------------------------------

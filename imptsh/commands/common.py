@@ -4,6 +4,7 @@ defaults (commands.md §4.4)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..api import resources
@@ -140,9 +141,6 @@ def show_info(inv: Invocation, kind: str, resource: Resource, ident: str) -> Non
     inv.out.result(info_result(inv, kind, resource, ident))
 
 
-LOG_NOTE = "Log streaming (--log) is not available yet in this imptsh version."
-
-
 def older(build: Resource, than: Resource) -> bool:
     """Whether `build` was created strictly before `than`."""
     a = parse_timestamp(attr(build, "created_at"))
@@ -152,13 +150,23 @@ def older(build: Resource, than: Resource) -> bool:
     return a < b
 
 
-def restart_dg(inv: Invocation, dg: Resource, ident: str, *, conditional: bool) -> list[Resource]:
-    """Restarts the devices of a Device Group with impt's messages; returns the devices."""
+def restart_dg(
+    inv: Invocation,
+    dg: Resource,
+    ident: str,
+    *,
+    conditional: bool,
+    before_restart: Callable[[list[Resource]], None] | None = None,
+) -> list[Resource]:
+    """Restarts the devices of a Device Group with impt's messages; returns the devices.
+    `before_restart` gets the devices first, when there are any (to follow their logs)."""
     devices = dg_devices(inv, dg["id"])
     label = f'Device Group "{ident}"'
     if not devices:
         inv.out.info(f"{label} does not have assigned Devices.")
         return devices
+    if before_restart is not None:
+        before_restart(devices)
     resources.restart_device_group(inv.client, dg["id"], conditional=conditional)
     prefix = "Conditional restart" if conditional else "Restart"
     inv.out.info(f"{prefix} request for Devices assigned to {label} is successful:")

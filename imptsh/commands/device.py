@@ -15,7 +15,6 @@ from ..views import rel_id
 from .common import (
     CONFIRMED,
     FORCE,
-    LOG_NOTE,
     attr,
     device_opt,
     dg_opt,
@@ -25,6 +24,7 @@ from .common import (
     resolve_dg,
     show_info,
 )
+from .log import following
 from .spec import EMPTY_OK, FLAG, Group, Option
 
 group = Group("device", "Device manipulation commands.")
@@ -181,11 +181,11 @@ def restart(inv: Invocation) -> None:
     ident = inv.args.device
     device = inv.identifier.resolve("device", ident)
     conditional = inv.args.conditional
-    resources.restart_device(inv.client, device["id"], conditional=conditional)
-    prefix = "Conditional restart" if conditional else "Restart"
-    inv.out.info(f'{prefix} request for Device "{ident}" is successful.')
-    if inv.args.log:
-        inv.out.info(LOG_NOTE)
+    with following(inv, inv.args.log) as follow:
+        follow.start([device])
+        resources.restart_device(inv.client, device["id"], conditional=conditional)
+        prefix = "Conditional restart" if conditional else "Restart"
+        inv.out.info(f'{prefix} request for Device "{ident}" is successful.')
 
 
 # -- unassign --------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from .common import (
     CONFIRMED,
     DG_ID,
     FORCE,
-    LOG_NOTE,
     dg_devices,
     dg_opt,
     dg_type_opt,
@@ -38,6 +37,7 @@ from .common import (
     restart_dg,
 )
 from .env_variable import parse_env_variable
+from .log import following
 from .spec import EMPTY_OK, FLAG, OPT_BOOL, Args, Group, Option
 from .targets import invalid_option, resolve_targets
 
@@ -362,7 +362,7 @@ def reassign(inv: Invocation) -> None:
         Option(
             "log",
             "l",
-            "Starts displaying logs from the Devices (not available yet in this imptsh version).",
+            "Starts displaying logs from the Devices (in the shell: a background log task).",
             FLAG,
         ),
     ],
@@ -370,9 +370,8 @@ def reassign(inv: Invocation) -> None:
 def restart(inv: Invocation) -> None:
     args = inv.args
     dg, ident = resolve_dg(inv, args.dg)
-    devices = restart_dg(inv, dg, ident, conditional=args.conditional)
-    if args.log and devices:
-        inv.out.info(LOG_NOTE)
+    with following(inv, args.log) as follow:
+        restart_dg(inv, dg, ident, conditional=args.conditional, before_restart=follow.start)
 
 
 @group.command(

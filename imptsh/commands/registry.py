@@ -3,12 +3,12 @@ exists; a module named here that is missing fails at import."""
 
 from __future__ import annotations
 
-from . import account, auth, build, device, dg, loginkey, product, project, webhook
+from . import account, auth, build, device, dg, log, loginkey, product, project, webhook
 from .spec import Group
 
 GROUPS: dict[str, Group] = {
     module.group.name: module.group
-    for module in (account, auth, build, device, dg, loginkey, product, project, webhook)
+    for module in (account, auth, build, device, dg, log, loginkey, product, project, webhook)
 }
 GROUP_DESCRIPTIONS = {name: group.description for name, group in GROUPS.items()}
 

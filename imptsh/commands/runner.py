@@ -66,7 +66,7 @@ def run_command(
         args = command.parse(tokens)
     except UsageError as exc:
         usage = command.help_text() if full_usage else "\nUsage: " + command.usage() + "\n"
-        return _usage_failure(stream, usage, exc.message)
+        return _usage_failure(stream, usage, exc.message, status_line=not command.shell_only)
     out = Output(args.output, stream, color_wanted(stream, session.env))
     inv = Invocation(session, command, args, out)
     try:
@@ -112,9 +112,11 @@ def run_command(
     except Exception as exc:  # noqa: BLE001 - never a traceback, whatever went wrong
         out.error(f"Internal error: {exc or exc.__class__.__name__}.")
     else:
-        out.succeeded()
+        if not command.shell_only:  # imptsh's own commands print no impt status line
+            out.succeeded()
         return OK
-    out.failed()
+    if not command.shell_only:
+        out.failed()
     return FAILED
 
 
@@ -187,8 +189,8 @@ def _relogin_hint(out: Output, inv: Invocation) -> None:
             out.info(hint)
 
 
-def _usage_failure(stream: IO[str], usage: str, message: str) -> int:
-    stream.write(f"{usage}\nError: {message}\n{FAILS}\n")
+def _usage_failure(stream: IO[str], usage: str, message: str, *, status_line: bool = True) -> int:
+    stream.write(f"{usage}\nError: {message}\n" + (f"{FAILS}\n" if status_line else ""))
     stream.flush()
     return FAILED
 

@@ -128,11 +128,16 @@ class Command:
     def all_options(self) -> tuple[Option, ...]:
         return (*self.options, OUTPUT, HELP)
 
+    @property
+    def prefix(self) -> str:
+        """How the command line starts: `impt ` for impt's commands, nothing for imptsh's."""
+        return "" if self.shell_only else "impt "
+
     def usage(self) -> str:
         if self.usage_text:
-            return f"impt {self.group} {self.name} {self.usage_text}"
+            return f"{self.prefix}{self.group} {self.name} {self.usage_text}"
         parts = [opt.usage() for opt in self.all_options]
-        return f"impt {self.group} {self.name} " + " ".join(parts)
+        return f"{self.prefix}{self.group} {self.name} " + " ".join(parts)
 
     def find(self, name: str, *, short: bool) -> Option | None:
         for opt in self.all_options:
@@ -169,6 +174,8 @@ class Group:
     name: str
     description: str
     commands: dict[str, Command] = field(default_factory=dict)
+    shell_only: bool = False
+    """imptsh's own commands (not impt's): usage without `impt`, no impt status lines."""
 
     def command(
         self,
@@ -181,21 +188,32 @@ class Group:
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands[name] = Command(
-                self.name, name, description, tuple(options), handler, check, usage
+                self.name,
+                name,
+                description,
+                tuple(options),
+                handler,
+                check,
+                usage,
+                self.shell_only,
             )
             return handler
 
         return register
 
+    @property
+    def prefix(self) -> str:
+        return "" if self.shell_only else "impt "
+
     def usage(self) -> str:
-        return f"impt {self.name} <command> [options]"
+        return f"{self.prefix}{self.name} <command> [options]"
 
     def help_text(self) -> str:
         lines = ["", f"Usage: {self.usage()}", "", self.description, "", "Commands:"]
-        width = max(len(f"impt {self.name} {n}") for n in self.commands) + 2
+        width = max(len(f"{self.prefix}{self.name} {n}") for n in self.commands) + 2
         for name, cmd in self.commands.items():
             summary = cmd.description.split(". ")[0].rstrip(".") + "."
-            lines.append(f"  {f'impt {self.name} {name}'.ljust(width)}{summary}")
+            lines.append(f"  {f'{self.prefix}{self.name} {name}'.ljust(width)}{summary}")
         lines += ["", "Options:", "  --help, -h  Displays description of the command.  [boolean]"]
         return "\n".join(lines)
 

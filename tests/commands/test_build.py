@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from imptsh.logs import StreamSink
 from tests.conftest import FAILS, OK, SimApi, lines, row, sim_control, write_project
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -193,7 +195,12 @@ def test_run_descr_conditional_log_and_no_devices(logged_in: Any, api: SimApi, w
     assert api.get(f"/devicegroups/{g['id']}")["attributes"]["description"] == "NEW"
     api.assign(g, api.devices()[0]["id"])
     write_project(g)
-    r = logged_in("build run --conditional --log -z debug")
+    tasks = logged_in.session.log_tasks
+    tasks.background, tasks.sink = True, StreamSink(io.StringIO())  # as in the shell
+    try:
+        r = logged_in("build run --conditional --log -z debug")
+    finally:
+        tasks.stop_all()
     assert r.status == 0, r.out
     new = created_id(r.out)
     assert (
@@ -207,9 +214,12 @@ def test_run_descr_conditional_log_and_no_devices(logged_in: Any, api: SimApi, w
         "is successful:"
     )
     assert tail[i + 1] == "Device: "
-    assert tail[-3:] == [
+    device = api.devices()[0]["id"]
+    assert tail[-4:] == [
         f'Deployment "{new}" is run successfully.',
-        "Log streaming (--log) is not available yet in this imptsh version.",
+        f"Log stream for Device(s) {device} is opened.",
+        'Log task 1 runs in the background: "tasks" lists the log tasks, "tasks stop 1" '
+        "stops this one.",
         OK,
     ]
     r = logged_in("build run -g G -z json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from imptsh.logs import StreamSink
 from tests.conftest import FAILS, OK, SimApi, lines, row, sim_control, write_project
 
 
@@ -365,10 +367,17 @@ def test_restart(logged_in: Any, api: SimApi, world: dict) -> None:
     assert lines(r.out) == ['Conditional restart request for Device "dev0" is successful.', OK]
     r = logged_in(f"device restart -d {world['d'][0]} -c -z debug")
     assert f"/devices/{world['d'][0]}/conditional_restart" in r.out
-    r = logged_in("device restart -d dev0 --log")
+    tasks = logged_in.session.log_tasks
+    tasks.background, tasks.sink = True, StreamSink(io.StringIO())  # as in the shell
+    try:
+        r = logged_in("device restart -d dev0 --log")
+    finally:
+        tasks.stop_all()
     assert lines(r.out) == [
         'Restart request for Device "dev0" is successful.',
-        "Log streaming (--log) is not available yet in this imptsh version.",
+        f"Log stream for Device(s) {world['d'][0]} is opened.",
+        'Log task 1 runs in the background: "tasks" lists the log tasks, "tasks stop 1" '
+        "stops this one.",
         OK,
     ]
     r = logged_in("device restart -d dev0 -z json")

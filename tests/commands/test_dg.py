@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from imptsh.logs import StreamSink
 from tests.conftest import CANCELED, DEV, FAILS, OK, SimApi, lines, sim_control, write_project
 
 PROD = "production_devicegroup"
@@ -777,9 +779,16 @@ def test_restart(logged_in, api, p1):
     assert r.status == 0 and r.out == ""
     r = logged_in("dg restart -g D -z json")
     assert r.status == 0 and json.loads(r.out) == {}
-    r = logged_in("dg restart -g D --log")
-    assert lines(r.out)[-2:] == [
-        "Log streaming (--log) is not available yet in this imptsh version.",
+    tasks = logged_in.session.log_tasks
+    tasks.background, tasks.sink = True, StreamSink(io.StringIO())  # as in the shell
+    try:
+        r = logged_in("dg restart -g D --log")
+    finally:
+        tasks.stop_all()
+    assert lines(r.out)[-3:] == [
+        f"Log stream for Device(s) {', '.join(devs)} is opened.",
+        'Log task 1 runs in the background: "tasks" lists the log tasks, "tasks stop 1" '
+        "stops this one.",
         OK,
     ]
 

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from imptsh.api.auth import login_with_password
+from imptsh.api.client import Client
+
 pytestmark = [
     pytest.mark.terminal,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
@@ -203,3 +206,39 @@ def test_recalled_lines_and_history_keep_no_secret(term):
     t.send("C-u", "history", "Enter")
     t.wait_for(r"imptsh> history\n +1  auth login --user demo --pwd \*\*\*\nimptsh>$")
     assert t.screen().count("hunter2-secret") == 1  # only where it was typed
+
+
+def test_a_log_line_arriving_while_typing_appears_above_the_prompt(term):
+    t = term("--sim --no-rc")
+    base = t.wait_for(r"simulator at (http://127\.0\.0\.1:\d+/v5)").group(1)
+    t.wait_for(r"imptsh>$")
+    tokens = login_with_password(Client(base), "demo", "demo", lambda: "")
+    devices = requests.get(
+        f"{base}/devices",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=10,
+    ).json()["data"]
+    device = devices[0]["id"]
+    t.send(f"log stream -d {device}", "Enter")
+    t.wait_for(r"Log task 1 runs in the background")
+    t.wait_for(r"IMPT COMMAND SUCCEEDS\nimptsh>$")
+    t.send("-l", "product lis")  # typed, not entered
+    t.wait_for(r"imptsh> product lis$")
+    root = base.removesuffix("/v5")
+    requests.post(
+        f"{root}/_sim/devices/{device}/logs",
+        json={"lines": ["hello while typing", {"type": "server.error", "msg": "ERROR: red"}]},
+        timeout=10,
+    ).raise_for_status()
+    t.wait_for(
+        rf"\[{device}\] \S+ \[server\.log\] hello while typing\n"
+        rf"\[{device}\] \S+ \[server\.error\] ERROR: red\nimptsh> product lis$"
+    )
+    coloured = subprocess.run(
+        [*t.tmux, "capture-pane", "-p", "-e", "-t", t.name], capture_output=True, text=True
+    ).stdout
+    assert "\x1b[31m[" in coloured and "ERROR: red" in coloured
+    t.send("t", "Enter")
+    t.wait_for(r"imptsh> product list\nNo Products are found\.\nIMPT COMMAND SUCCEEDS\nimptsh>$")
+    t.send("tasks stop 1", "Enter")
+    t.wait_for(r"Log task 1 is stopped\.\nimptsh>$")
