@@ -35,6 +35,8 @@ LAZY_IMPORTS = {
     },
     # pygments loads only when something is highlighted on a terminal.
     ("imptsh.highlight", "_squirrel_lexer"): {"imptsh.squirrel.pygments_lexer"},
+    # the log-stream reader (urllib3, sseclient) loads with the first stream.
+    ("imptsh.api.client", "stream_events"): {"imptsh.api.events"},
 }
 
 
