@@ -5,20 +5,20 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .api.auth import login_with_password
-from .api.client import Client, Credentials, endpoint_problem
+from .api.client import endpoint_problem
+from .bundled_sim import SIM_AUTH_TYPE, BundledSimulator
 from .commands.registry import GROUP_DESCRIPTIONS, groups
 from .commands.runner import run_line
 from .context import ContextError, SessionLogin
 from .session import Session
 
-SIM_AUTH_TYPE = "Bundled impCentral simulator (this session only; no auth file)"
+__all__ = ["SIM_AUTH_TYPE", "main", "simulator"]
 
 USAGE = """\
 Usage:
@@ -126,19 +126,14 @@ def help_text() -> str:
 
 @contextmanager
 def simulator(devices: int) -> Iterator[tuple[str, SessionLogin]]:
-    """The bundled simulator on a free loopback port, logged in as its demo user."""
-    from .sim.server import start  # only a --sim session needs the simulator
-
-    sim = start(port=0, devices=devices)
+    """The bundled simulator on a free loopback port, logged in as its demo user (started
+    at once)."""
+    bundled = BundledSimulator(devices)
     try:
-        client = Client(sim.base_url)
-        tokens = login_with_password(client, "demo", "demo", lambda: "")
-        creds = Credentials(
-            tokens["access_token"], tokens["expires_at"], refresh_token=tokens.get("refresh_token")
-        )
-        yield sim.base_url, SessionLogin(sim.base_url, creds, SIM_AUTH_TYPE)
+        bundled.wait()
+        yield bundled.endpoint, bundled.login
     finally:
-        sim.stop()
+        bundled.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,14 +152,18 @@ def main(argv: list[str] | None = None) -> int:
     assert isinstance(flags, Flags)
     try:
         if flags.sim:
-            with simulator(flags.devices) as (endpoint, login):
+            bundled = BundledSimulator(flags.devices)
+            try:
                 banner = (
-                    f"Connected to the bundled impCentral simulator at {endpoint} as user "
-                    f'"demo" with {flags.devices} simulated devices. This login lives only in '
-                    "this session: no auth file or IMPT_* variable is used, and commands never "
-                    "reach impCentral."
+                    f"Connected to the bundled impCentral simulator at {bundled.endpoint} as "
+                    f'user "demo" with {flags.devices} simulated devices. This login lives only '
+                    "in this session: no auth file or IMPT_* variable is used, and commands "
+                    "never reach impCentral."
                 )
-                return run(flags, Session(session_login=login, default_endpoint=endpoint), banner)
+                session = Session(session_login=bundled.login, default_endpoint=bundled.endpoint)
+                return run(flags, session, banner, start_in_background=bundled.start)
+            finally:
+                bundled.stop()
         session = Session(default_endpoint=flags.endpoint)
         return run(flags, session, _endpoint_banner(session) if flags.endpoint else "")
     except KeyboardInterrupt:
@@ -195,8 +194,19 @@ def _endpoint_banner(session: Session) -> str:
     return " ".join(lines)
 
 
-def run(flags: Flags, session: Session, banner: str = "") -> int:
+def run(
+    flags: Flags,
+    session: Session,
+    banner: str = "",
+    start_in_background: Callable[[], None] | None = None,
+) -> int:
+    """Runs what `flags` ask for. `start_in_background` starts work the session will need
+    (the bundled simulator): an interactive shell calls it once its first prompt is shown,
+    anything else at once."""
     rest = flags.rest
+    interactive = flags.command_line is None and not rest and sys.stdin.isatty()
+    if start_in_background is not None and not interactive:
+        start_in_background()
     if rest and rest[0] in groups() and flags.command_line is None:
         if flags.rc:
             status = _make_shell(session).run_file(Path(flags.rc), keep_going=True)
@@ -216,7 +226,6 @@ def run(flags: Flags, session: Session, banner: str = "") -> int:
             file=sys.stderr,
         )
         return 2
-    interactive = flags.command_line is None and not rest and sys.stdin.isatty()
     shell = _make_shell(session, interactive=interactive)
     if flags.rc:
         shell.run_file(Path(flags.rc), keep_going=True)
@@ -236,6 +245,8 @@ def run(flags: Flags, session: Session, banner: str = "") -> int:
         return shell.exit_code
     if banner:
         shell.poutput(banner)
+    if start_in_background is not None:
+        shell.after_first_prompt(start_in_background)
     shell.refresh_prompt()
     shell.exit_code = 0
     return shell.cmdloop()

@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import cmd2
-from cmd2 import CommandSet, Statement
+from cmd2 import CommandSet, Completions, Statement
 from cmd2.exceptions import Cmd2ArgparseError, PassThroughException
 from cmd2.parsing import StatementParser
 
-from . import __version__
+from . import __version__, toolbar
 from .api.client import Client
 from .commands.completion import complete_line
 from .commands.registry import GROUP_DESCRIPTIONS, groups
 from .commands.runner import run_line
 from .commands.spec import Group
-from .context import ContextError
+from .completion.refresher import CacheRefresher
+from .context import AuthContext, ContextError
 from .files import read_text
 from .history import (
     ScrubbedHistory,
@@ -50,6 +51,7 @@ SETTINGS = (
     "echo",
     "editor",
     "timing",
+    "toolbar",
     "max_completion_table_items",
     "max_column_completion_results",
 )
@@ -76,7 +78,10 @@ def _group_command_set(group: Group) -> type[CommandSet]:
         self._cmd.run_tokens([group.name, *statement.argv[1:]])
 
     def complete_group(self: CommandSet, text: str, line: str, begidx: int, endidx: int) -> Any:
-        return complete_line(self._cmd.session, group, text, line, begidx, endidx)
+        shell = self._cmd
+        return complete_line(
+            shell.refresher, group, text, line, begidx, endidx, paths=shell.path_complete
+        )
 
     def help_group(self: CommandSet) -> None:
         self._cmd.poutput(group.help_text())
@@ -115,9 +120,16 @@ class ImptShell(cmd2.Cmd):
             include_ipy=False,
             terminators=(),
             shortcuts=SHORTCUTS,
+            enable_bottom_toolbar=True,
+            refresh_interval=1.0,  # the log tasks' line counts move without a key pressed
             **kwargs,
         )
         self.session = session
+        self.refresher = CacheRefresher(session, on_change=self._redraw)
+        self.toolbar = toolbar.wanted(session.env)
+        self._logged_in = False
+        self._project_label: str | None = None
+        self._first_prompt_work: list[Callable[[], None]] = [self.refresher.start]
         self.banner = banner
         self.last_status = 0
         self.stop_on_failure = False
@@ -129,6 +141,14 @@ class ImptShell(cmd2.Cmd):
         self._dg_names: dict[tuple[str, str], str] = {}
         for group in groups().values():
             self.register_command_set(_group_command_set(group)())
+        self.add_settable(
+            cmd2.Settable(
+                "toolbar",
+                bool,
+                f"show the bottom toolbar (also {toolbar.ENV_VAR}=off at start-up)",
+                self,
+            )
+        )
         for name in list(self.settables):
             if name not in SETTINGS:
                 self.remove_settable(name)
@@ -277,9 +297,22 @@ class ImptShell(cmd2.Cmd):
         )
         return None
 
+    def precmd(self, statement: Statement | str) -> Statement:
+        self.refresher.pause()
+        return super().precmd(statement)
+
     def postcmd(self, stop: bool, statement: Statement | str) -> bool:
-        self.refresh_prompt()
+        """After every command: the prompt, and the background fill (the auth context may
+        have changed, and the command may have changed entities)."""
+        context, problem = self._current_context()
+        self.prompt = self.prompt_for(context, problem)
+        if context is not None or problem is not None:
+            self.refresher.after_command(context, problem)
+        self.refresher.resume()
         return stop
+
+    def postloop(self) -> None:
+        self.refresher.close()
 
     # -- history ------------------------------------------------------------------------
 
@@ -426,19 +459,46 @@ class ImptShell(cmd2.Cmd):
         words = rest.split()
         if words and words[0] in groups() and (len(words) > 1 or rest.endswith(" ")):
             return complete_line(
-                self.session, groups()[words[0]], text, rest, begidx - offset, endidx - offset
+                self.refresher,
+                groups()[words[0]],
+                text,
+                rest,
+                begidx - offset,
+                endidx - offset,
+                paths=self.path_complete,
             )
         return cmd2.Completions.from_values([g for g in groups() if g.startswith(text)])
+
+    def complete_cd(self, text: str, line: str, begidx: int, endidx: int) -> Completions:
+        return self.path_complete(text, line, begidx, endidx, path_filter=os.path.isdir)
+
+    complete_mkdir = complete_cd
+
+    def complete_run_script(self, text: str, line: str, begidx: int, endidx: int) -> Completions:
+        return self.path_complete(text, line, begidx, endidx)
 
     # -- prompt -------------------------------------------------------------------------
 
     def refresh_prompt(self) -> None:
-        self.prompt = self.compute_prompt()
+        self.prompt = self.prompt_for(*self._current_context())
 
-    def compute_prompt(self) -> str:
+    def _current_context(self) -> tuple[AuthContext | None, str | None]:
+        """The auth context, or None and why there is none; (None, None) while the bundled
+        simulator is still starting (logged in, but its login is not there yet)."""
+        login = self.session.session_login
+        if login is not None and not login.ready:
+            return None, None
         try:
-            ctx = self.session.context()
-        except ContextError:
+            return self.session.context(), None
+        except ContextError as exc:
+            return None, exc.message
+
+    def prompt_for(self, ctx: AuthContext | None, problem: str | None) -> str:
+        """The prompt for the auth context `ctx` (None: not logged in when there is a
+        `problem`, else not known yet) and the Project in the current directory."""
+        self._logged_in = problem is None
+        self._project_label = None
+        if problem is not None:
             return "imptsh (not logged in)> "
         try:
             project = self.session.project()
@@ -446,12 +506,15 @@ class ImptShell(cmd2.Cmd):
             return "imptsh (broken project file)> "
         if project is None:
             return "imptsh> "
-        return f"imptsh {self._dg_label(ctx, project.device_group_id)}> "
+        self._project_label = self._dg_label(ctx, project.device_group_id)
+        return f"imptsh {self._project_label}> "
 
-    def _dg_label(self, ctx: Any, dg_id: str) -> str:
+    def _dg_label(self, ctx: AuthContext | None, dg_id: str) -> str:
         """The Device Group's name: as the session's cache has it now (commands that create
         or rename a group put it there), else as last seen, else asked for once; its id's
         first characters when it cannot be known."""
+        if ctx is None:
+            return escape_controls(dg_id[:8])
         key = (ctx.endpoint, dg_id)
         try:
             group = self.session.cache(ctx).get("dg", dg_id)
@@ -465,6 +528,55 @@ class ImptShell(cmd2.Cmd):
             # The prompt interprets escape sequences: a name must not bring its own.
             self._dg_names[key] = escape_controls(str(name)).replace("\n", " ")
         return self._dg_names.get(key, escape_controls(dg_id[:8]))
+
+    # -- start-up work, the toolbar -------------------------------------------------------
+
+    def after_first_prompt(self, work: Callable[[], None]) -> None:
+        """Runs `work` once the first prompt is on the screen (what it does must not hold
+        the prompt up: start a thread)."""
+        self._first_prompt_work.append(work)
+
+    def pre_prompt(self) -> None:
+        session = self.active_session
+        columns, rows = _terminal_size(session)
+        session.bottom_toolbar = (
+            self.get_bottom_toolbar if self.toolbar and toolbar.fits(columns, rows) else None
+        )
+        if self._first_prompt_work:
+            work, self._first_prompt_work = self._first_prompt_work, []
+            app = session.app
+
+            def after_render(_app: Any) -> None:
+                while work:  # once: the handler stays, with nothing left to do
+                    work.pop(0)()
+
+            app.after_render.add_handler(after_render)
+
+    def get_bottom_toolbar(self) -> Any:
+        columns, rows = _terminal_size(self.active_session)
+        if not self.toolbar or not toolbar.fits(columns, rows):
+            return ""
+        return toolbar.toolbar_text(
+            self.refresher.status(),
+            logged_in=self._logged_in,
+            project_dg=self._project_label,
+            log_tasks=getattr(self.session, "log_tasks", None),
+            width=columns,
+        )
+
+    def _redraw(self) -> None:
+        """Draws the prompt (and its toolbar) again; from any thread."""
+        app = getattr(self.active_session, "app", None)
+        if app is not None and app.is_running:
+            app.invalidate()
+
+
+def _terminal_size(session: Any) -> tuple[int, int]:
+    try:
+        size = session.app.output.get_size()
+    except Exception:  # noqa: BLE001 - no terminal: no toolbar
+        return 0, 0
+    return size.columns, size.rows
 
 
 def _has_terminal(stream: Any) -> bool:

@@ -18,7 +18,14 @@ from .spec import EMPTY_OK, Group, Option
 
 group = Group("loginkey", "Login Key manipulation commands.")
 
-LK = Option("lk", "k", "Login Key identifier.", placeholder="<login_key_id>", required=True)
+LK = Option(
+    "lk",
+    "k",
+    "Login Key identifier.",
+    placeholder="<login_key_id>",
+    required=True,
+    complete="loginkey",
+)
 PWD = Option(
     "pwd",
     "w",

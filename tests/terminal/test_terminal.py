@@ -24,9 +24,13 @@ class Terminal:
     """One tmux session on a tmux server of its own (`-L`), so that other tmux users on the
     machine can neither see it nor take its server down."""
 
-    def __init__(self, command: str, cwd: Path, home: Path):
+    def __init__(self, command: str, cwd: Path, home: Path, *, toolbar: bool = False):
         self.name = f"imptsh-{uuid.uuid4().hex[:8]}"
-        env = f"HOME={home} XDG_CONFIG_HOME={home}/.config TERM=xterm-256color"
+        # Without the toolbar the prompt is the screen's last line (`imptsh>$`).
+        env = (
+            f"HOME={home} XDG_CONFIG_HOME={home}/.config TERM=xterm-256color "
+            f"IMPTSH_TOOLBAR={'on' if toolbar else 'off'}"
+        )
         subprocess.run(
             [
                 *self.tmux,
