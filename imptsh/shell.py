@@ -29,7 +29,6 @@ from .history import (
     ScrubbedHistory,
     ScrubbedLineHistory,
     history_path,
-    scrub_line,
     secure_file,
     write_history,
 )
@@ -347,7 +346,7 @@ class ImptShell(PromptAndToolbar, cmd2.Cmd):
 
     def _create_main_session(self, **kwargs: Any) -> Any:
         session = super()._create_main_session(**kwargs)
-        recall = ScrubbedLineHistory(scrub_line(item.raw) for item in self.history)
+        recall = ScrubbedLineHistory.of_scrubbed(item.raw for item in self.history)
         session.history = recall
         session.default_buffer.history = recall
         return session
