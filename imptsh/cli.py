@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -137,7 +138,16 @@ def simulator(devices: int) -> Iterator[tuple[str, SessionLogin]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    # Start-up allocates a great deal and frees little: the garbage collector would only
+    # slow the first prompt down. It runs again once the prompt is drawn (or at the end).
+    gc.disable()
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    finally:
+        gc.enable()
+
+
+def _main(argv: list[str]) -> int:
     try:
         flags = parse_flags(argv)
     except CliError as exc:
@@ -205,8 +215,10 @@ def run(
     anything else at once."""
     rest = flags.rest
     interactive = flags.command_line is None and not rest and sys.stdin.isatty()
-    if start_in_background is not None and not interactive:
-        start_in_background()
+    if not interactive:
+        gc.enable()  # no prompt to hurry to
+        if start_in_background is not None:
+            start_in_background()
     if rest and rest[0] in groups() and flags.command_line is None:
         if flags.rc:
             status = _make_shell(session).run_file(Path(flags.rc), keep_going=True)
@@ -245,11 +257,18 @@ def run(
         return shell.exit_code
     if banner:
         shell.poutput(banner)
+    shell.after_first_prompt(_collect_garbage_again)
     if start_in_background is not None:
         shell.after_first_prompt(start_in_background)
     shell.refresh_prompt()
     shell.exit_code = 0
     return shell.cmdloop()
+
+
+def _collect_garbage_again() -> None:
+    """What start-up left is there to stay: the collector leaves it alone from now on."""
+    gc.freeze()
+    gc.enable()
 
 
 def _make_shell(session: Session, *, interactive: bool = False):  # noqa: ANN202 - lazy cmd2
