@@ -188,8 +188,9 @@ class CompletionIndex:
         field = KEY_ATTRS[kind].index(attribute) if attribute is not None else None
         found = self.kind(kind).lookup(prefix, limit, field=field)
         if kind == "account" and self.me_id is not None and "me".startswith(prefix):
-            me = Candidate("me", "your account: " + (self.describe("account", self.me_id)), "me")
-            return Lookup((me, *found.candidates[: limit - 1]), found.total + 1)
+            me = Candidate("me", "your account: " + self.describe("account", self.me_id), "me")
+            candidates = sorted((me, *found.candidates[: limit - 1]), key=lambda c: c.text)
+            return Lookup(tuple(candidates), found.total + 1)
         return found
 
     def describe(self, kind: str, entity_id: str) -> str:
