@@ -274,3 +274,50 @@ def test_a_fill_under_way_never_brings_back_what_a_command_deleted(filled, sim):
     assert "IMPT COMMAND SUCCEEDS" in out, out
     settle(filled)
     assert texts(tab(filled, "device info -d myDevice")) == ["myDevice1", "myDevice3"]
+
+
+def test_names_follow_cd_into_another_auth_context(filled, sim, home):
+    sim_control(sim, "accounts", {"username": "solo", "password": "pw", "email": "s@x.org"})
+    solo = home / "work" / "solo"
+    solo.mkdir()
+    run(filled, f"cd {solo}")
+    run(filled, f"auth login --local -e {sim.base_url} -u solo -w pw")
+    run(filled, "product create -n SoloProduct")
+    settle(filled)
+    assert texts(tab(filled, "product info -p Solo")) == ["SoloProduct"]
+    assert "solo @ " in filled.get_bottom_toolbar()
+    run(filled, "cd ..")  # demo's global login again: it cannot see solo's product
+    settle(filled)
+    assert texts(tab(filled, "product info -p Solo")) == []
+    assert "demo @ " in filled.get_bottom_toolbar()
+
+
+def test_a_login_from_variables_loads_names_once_a_command_logged_in(shell, sim, monkeypatch):
+    monkeypatch.setenv("IMPT_USER", "demo")
+    monkeypatch.setenv("IMPT_PASSWORD", "demo")
+    monkeypatch.setenv("IMPT_ENDPOINT", sim.base_url)
+    shell.refresher.start()
+    settle(shell)
+    waiting = tab(shell, "device info -d my")
+    assert "once a command has logged in" in waiting.error  # the fill never logs in itself
+    run(shell, "product list")
+    settle(shell)
+    assert texts(tab(shell, "device info -d my")) == ["myDevice1", "myDevice2", "myDevice3"]
+
+
+def test_the_fill_never_refreshes_a_token_itself(shell, sim, home):
+    run(shell, f"auth login -e {sim.base_url} -u demo -w demo")
+    auth_file = home / ".impt.auth"
+    data = json.loads(auth_file.read_text())
+    soon = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() + 60))
+    auth_file.write_text(json.dumps({**data, "expiresAt": soon}))  # within the refresh margin
+    before = auth_file.read_text()
+    run(shell, "pwd")
+    shell.refresher.start()
+    settle(shell)
+    assert "about to expire" in tab(shell, "device info -d my").error
+    assert auth_file.read_text() == before  # no token exchanged behind the user's back
+    run(shell, "product list")  # the command refreshes it...
+    assert auth_file.read_text() != before
+    settle(shell)
+    assert texts(tab(shell, "device info -d my")) == ["myDevice1", "myDevice2", "myDevice3"]
