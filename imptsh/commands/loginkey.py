@@ -18,14 +18,7 @@ from .spec import EMPTY_OK, Group, Option
 
 group = Group("loginkey", "Login Key manipulation commands.")
 
-LK = Option(
-    "lk",
-    "k",
-    "Login Key identifier.",
-    placeholder="<login_key_id>",
-    required=True,
-    complete="loginkey",
-)
+LK = Option("lk", "k", "Login Key identifier.", placeholder="<login_key_id>", required=True)
 PWD = Option(
     "pwd",
     "w",

@@ -20,7 +20,7 @@ Resource = Mapping[str, Any]
 
 KEY_ATTRS: Mapping[str, tuple[str, ...]] = {
     kind: ENTITIES[kind].ident_attrs
-    for kind in ("product", "dg", "device", "build", "account", "webhook", "loginkey")
+    for kind in ("product", "dg", "device", "build", "account", "webhook")
 }
 """What each kind is identified by (impt's identification attributes), so what Tab offers."""
 
@@ -38,7 +38,6 @@ DESCRIPTION_ATTRS: Mapping[str, tuple[str, ...]] = {
     "build": ("created_at", "sha", "tags", "flagged"),
     "account": ("username", "email"),
     "webhook": ("event", "url"),
-    "loginkey": ("description",),
 }
 """Attributes the descriptions show besides the identifiers."""
 
@@ -320,12 +319,10 @@ def describe(kind: str, resource: Resource, names: Names) -> str:
     elif kind == "account":
         email = attrs.get("email")
         parts = ["Account", attrs.get("username"), f"<{email}>" if email else None]
-    elif kind == "webhook":
+    else:  # a webhook
         group = names.of("dg", _rel_id(resource, "devicegroup"))
         parts = [f"Webhook on {attrs.get('event')}", attrs.get("url")]
         parts += [f"of {group}" if group else None]
-    else:
-        parts = [ENTITIES[kind].type_name, attrs.get("description")]
     return ", ".join(str(p) for p in parts if p not in (None, ""))
 
 

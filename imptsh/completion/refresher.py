@@ -38,8 +38,9 @@ from .index import DEPENDS_ON, DESCRIPTION_ATTRS, KEY_ATTRS, CompletionIndex, Na
 
 Resource = dict[str, Any]
 
-FILL_KINDS = ("account", "product", "dg", "device", "build", "webhook", "loginkey")
-"""What the background fill lists, in this order (descriptions name parents: listed first)."""
+FILL_KINDS = ("account", "product", "dg", "device", "build", "webhook")
+"""What the background fill lists, in this order (descriptions name parents: listed first).
+Never login keys: a login key's id is the key itself, a secret no menu may show."""
 INTERVAL_S = 60.0
 MAX_PER_KIND = 50_000
 """At most this many entities of one kind are kept; more are left to identification."""

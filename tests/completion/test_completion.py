@@ -82,7 +82,6 @@ def _identifier_cases(w: dict[str, Any]) -> list[tuple[str, str]]:
         ("product list --owner m", "me"),
         (f"account info --user {me['id'][:6]}", me["id"]),
         (f"webhook info --wh {w['webhook']['id'][:5]}", w["webhook"]["id"]),
-        (f"loginkey info --lk {w['key']['id'][:5]}", w["key"]["id"]),
         ("dg create -n X -p Thermo --target Th", "ThermoDev"),
         ("impt device info --device myDevice", "myDevice1"),
     ]
@@ -106,6 +105,9 @@ def test_every_kind_of_identifier_completes_with_a_description(world, shell, sim
     shas = texts(tab(shell, "build list --sha "))
     assert shas == [world["build"]["attributes"]["sha"]]
     assert texts(tab(shell, "build list --tag ")) == ["beta", "rc1"]
+    # a login key's id is the key itself: never offered, never kept by the fill
+    assert texts(tab(shell, f"loginkey info --lk {world['key']['id'][:5]}")) == []
+    assert shell.session.cache(shell.session.context()).all("loginkey") == []
 
 
 def test_an_empty_word_offers_names_and_a_nameless_entity_by_id(filled, api):
