@@ -262,6 +262,7 @@ def test_file_options_cd_and_scripts_complete_paths(shell, home):
     assert texts(tab(shell, "build deploy --device-file app")) == ["app.device.nut"]
     assert texts(tab(shell, "project create -x app")) == ["app.device.nut"]
     assert texts(tab(shell, "run_script scr")) == ["script.imptsh"]
+    assert texts(tab(shell, "@scr")) == ["@script.imptsh"]
 
 
 def test_a_fill_under_way_never_brings_back_what_a_command_deleted(filled, sim):
