@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .api.auth import login_with_password
-from .api.client import Client, Credentials, endpoint_problem
+from .api.client import endpoint_problem
+from .bundled_sim import SIM_AUTH_TYPE, BundledSimulator
 from .commands.registry import GROUP_DESCRIPTIONS, groups
 from .commands.runner import run_line
 from .context import ContextError, SessionLogin
 from .session import Session
 
-SIM_AUTH_TYPE = "Bundled impCentral simulator (this session only; no auth file)"
+__all__ = ["SIM_AUTH_TYPE", "main", "simulator"]
 
 USAGE = """\
 Usage:
@@ -126,23 +127,27 @@ def help_text() -> str:
 
 @contextmanager
 def simulator(devices: int) -> Iterator[tuple[str, SessionLogin]]:
-    """The bundled simulator on a free loopback port, logged in as its demo user."""
-    from .sim.server import start  # only a --sim session needs the simulator
-
-    sim = start(port=0, devices=devices)
+    """The bundled simulator on a free loopback port, logged in as its demo user (started
+    at once)."""
+    bundled = BundledSimulator(devices)
     try:
-        client = Client(sim.base_url)
-        tokens = login_with_password(client, "demo", "demo", lambda: "")
-        creds = Credentials(
-            tokens["access_token"], tokens["expires_at"], refresh_token=tokens.get("refresh_token")
-        )
-        yield sim.base_url, SessionLogin(sim.base_url, creds, SIM_AUTH_TYPE)
+        bundled.wait()
+        yield bundled.endpoint, bundled.login
     finally:
-        sim.stop()
+        bundled.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    # Start-up allocates a great deal and frees little: the garbage collector would only
+    # slow the first prompt down. It runs again once the prompt is drawn (or at the end).
+    gc.disable()
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    finally:
+        gc.enable()
+
+
+def _main(argv: list[str]) -> int:
     try:
         flags = parse_flags(argv)
     except CliError as exc:
@@ -157,14 +162,18 @@ def main(argv: list[str] | None = None) -> int:
     assert isinstance(flags, Flags)
     try:
         if flags.sim:
-            with simulator(flags.devices) as (endpoint, login):
+            bundled = BundledSimulator(flags.devices)
+            try:
                 banner = (
-                    f"Connected to the bundled impCentral simulator at {endpoint} as user "
-                    f'"demo" with {flags.devices} simulated devices. This login lives only in '
-                    "this session: no auth file or IMPT_* variable is used, and commands never "
-                    "reach impCentral."
+                    f"Connected to the bundled impCentral simulator at {bundled.endpoint} as "
+                    f'user "demo" with {flags.devices} simulated devices. This login lives only '
+                    "in this session: no auth file or IMPT_* variable is used, and commands "
+                    "never reach impCentral."
                 )
-                return run(flags, Session(session_login=login, default_endpoint=endpoint), banner)
+                session = Session(session_login=bundled.login, default_endpoint=bundled.endpoint)
+                return run(flags, session, banner, start_in_background=bundled.start)
+            finally:
+                bundled.stop()
         session = Session(default_endpoint=flags.endpoint)
         return run(flags, session, _endpoint_banner(session) if flags.endpoint else "")
     except KeyboardInterrupt:
@@ -195,8 +204,21 @@ def _endpoint_banner(session: Session) -> str:
     return " ".join(lines)
 
 
-def run(flags: Flags, session: Session, banner: str = "") -> int:
+def run(
+    flags: Flags,
+    session: Session,
+    banner: str = "",
+    start_in_background: Callable[[], None] | None = None,
+) -> int:
+    """Runs what `flags` ask for. `start_in_background` starts work the session will need
+    (the bundled simulator): an interactive shell calls it once its first prompt is shown,
+    anything else at once."""
     rest = flags.rest
+    interactive = flags.command_line is None and not rest and sys.stdin.isatty()
+    if not interactive:
+        gc.enable()  # no prompt to hurry to
+        if start_in_background is not None:
+            start_in_background()
     if rest and rest[0] in groups() and flags.command_line is None:
         if flags.rc:
             status = _make_shell(session).run_file(Path(flags.rc), keep_going=True)
@@ -216,7 +238,6 @@ def run(flags: Flags, session: Session, banner: str = "") -> int:
             file=sys.stderr,
         )
         return 2
-    interactive = flags.command_line is None and not rest and sys.stdin.isatty()
     shell = _make_shell(session, interactive=interactive)
     if flags.command_line is not None:
         # one command line, like one-shot mode: a log stream runs until Ctrl-C
@@ -242,6 +263,9 @@ def run(flags: Flags, session: Session, banner: str = "") -> int:
             return shell.exit_code
         if banner:
             shell.poutput(banner)
+        shell.after_first_prompt(_collect_garbage_again)
+        if start_in_background is not None:
+            shell.after_first_prompt(start_in_background)
         shell.refresh_prompt()
         shell.exit_code = 0
         return shell.cmdloop()
@@ -254,6 +278,12 @@ def _end_log_tasks(session: Session, *, announce: bool) -> None:
     for task in session.log_tasks.stop_all("the script ended" if announce else "imptsh ended"):
         if announce:
             print(f"Log task {task.id} is stopped: the script has ended.", flush=True)
+
+
+def _collect_garbage_again() -> None:
+    """What start-up left is there to stay: the collector leaves it alone from now on."""
+    gc.freeze()
+    gc.enable()
 
 
 def _make_shell(session: Session, *, interactive: bool = False):  # noqa: ANN202 - lazy cmd2

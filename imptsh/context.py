@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .api.client import DEFAULT_ENDPOINT, Credentials, endpoint_problem
 from .files import NotUtf8Error, read_text, write_atomically
@@ -186,14 +186,44 @@ class AuthContext:
         return (self.kind, self.endpoint, tuple(sorted(self.env_login.items())))
 
 
-@dataclass
+class PendingCredentials(Protocol):
+    """Credentials still on their way (a simulator starting in the background)."""
+
+    def ready(self) -> bool: ...
+
+    def wait(self) -> Credentials:
+        """The credentials once they are there; ContextError when they never will be."""
+        ...
+
+
 class SessionLogin:
     """An in-memory login that is never written to disk (`imptsh --sim`). A session that
-    has one is isolated: no auth file or IMPT_* variable is read, whatever the directory."""
+    has one is isolated: no auth file or IMPT_* variable is read, whatever the directory.
+    Its credentials may come later: reading them waits (`ready` says whether it would)."""
 
-    endpoint: str
-    credentials: Credentials
-    auth_type: str = "Session login (no auth file)"
+    def __init__(
+        self,
+        endpoint: str,
+        credentials: Credentials | PendingCredentials,
+        auth_type: str = "Session login (no auth file)",
+    ):
+        self.endpoint = endpoint
+        self.auth_type = auth_type
+        self._credentials = credentials if isinstance(credentials, Credentials) else None
+        self._pending = None if isinstance(credentials, Credentials) else credentials
+
+    @property
+    def ready(self) -> bool:
+        return self._credentials is not None or (
+            self._pending is not None and self._pending.ready()
+        )
+
+    @property
+    def credentials(self) -> Credentials:
+        if self._credentials is None:
+            assert self._pending is not None
+            self._credentials = self._pending.wait()
+        return self._credentials
 
 
 def resolve_context(

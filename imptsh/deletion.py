@@ -123,36 +123,44 @@ def execute(
     if after_confirm is not None:
         after_confirm()
     client, out, cache = inv.client, inv.out, inv.cache
-    for device in plan.unassign:
-        ident = f'Device "{device["id"]}"'
-        try:
-            resources.unassign_devices(
-                client, cache, rel_id(device, "devicegroup") or "", [device["id"]]
-            )
-            out.info(f"{ident} is unassigned successfully.")
-        except ImpCentralError as exc:
-            if not resources.already_unassigned(exc):
-                raise
-            out.info(f"{ident} is already unassigned.")
-    for build in plan.unflag:
-        ident = f'Deployment "{plan.unflag_idents.get(build["id"], build["id"])}"'
-        try:
-            resources.update_deployment(client, cache, build["id"], flagged=False)
-            out.info(f"{ident} is updated successfully.")
-        except NotFoundError:
-            out.info(f"{ident} is already deleted.")
-    for doomed in sorted(plan.delete, key=_delete_rank):
-        ident = ident_info(doomed.kind, doomed.ident)
-        try:
-            resources.delete_entity(
-                client, cache, doomed.kind, doomed.resource["id"], password=doomed.password
-            )
-            out.info(f"{ident} is deleted successfully.")
-        except NotFoundError:
-            out.info(f"{ident} is already deleted.")
-    for device, ident in plan.remove:
-        resources.delete_entity(client, cache, "device", device["id"])
-        out.info(f'Device "{ident}" is removed successfully.')
+    with out.progress("Unassigning", len(plan.unassign)) as progress:
+        for device in plan.unassign:
+            ident = f'Device "{device["id"]}"'
+            try:
+                resources.unassign_devices(
+                    client, cache, rel_id(device, "devicegroup") or "", [device["id"]]
+                )
+                out.info(f"{ident} is unassigned successfully.")
+            except ImpCentralError as exc:
+                if not resources.already_unassigned(exc):
+                    raise
+                out.info(f"{ident} is already unassigned.")
+            progress.step()
+    with out.progress("Unflagging", len(plan.unflag)) as progress:
+        for build in plan.unflag:
+            ident = f'Deployment "{plan.unflag_idents.get(build["id"], build["id"])}"'
+            try:
+                resources.update_deployment(client, cache, build["id"], flagged=False)
+                out.info(f"{ident} is updated successfully.")
+            except NotFoundError:
+                out.info(f"{ident} is already deleted.")
+            progress.step()
+    with out.progress("Deleting", len(plan.delete)) as progress:
+        for doomed in sorted(plan.delete, key=_delete_rank):
+            ident = ident_info(doomed.kind, doomed.ident)
+            try:
+                resources.delete_entity(
+                    client, cache, doomed.kind, doomed.resource["id"], password=doomed.password
+                )
+                out.info(f"{ident} is deleted successfully.")
+            except NotFoundError:
+                out.info(f"{ident} is already deleted.")
+            progress.step()
+    with out.progress("Removing", len(plan.remove)) as progress:
+        for device, ident in plan.remove:
+            resources.delete_entity(client, cache, "device", device["id"])
+            out.info(f'Device "{ident}" is removed successfully.')
+            progress.step()
     if plan.files:
         for name in plan.files:
             Path(name).unlink(missing_ok=True)

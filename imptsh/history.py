@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import lzma
 import os
+import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from cmd2.history import History, HistoryItem
@@ -39,6 +41,8 @@ def history_path(env: dict[str, str] | os._Environ[str] = os.environ) -> Path:
 
 def scrub_line(line: str) -> str:
     """`line` with every secret value replaced by `***`, the rest unchanged."""
+    if not _may_hold_secret(line):
+        return line  # most lines: a long history loads at start-up
     try:
         found = words(line)
     except LineSyntaxError:
@@ -76,6 +80,39 @@ def scrub_line(line: str) -> str:
     for start, end, text in sorted(replacements, reverse=True):
         line = line[:start] + text + line[end:]
     return line
+
+
+_QUOTING = re.compile(r"['\"\\]")
+_BLANKS = re.compile(r"[\s;]+")
+
+
+def _may_hold_secret(line: str) -> bool:
+    """False only for a line that surely holds no secret: no quote or backslash (so every
+    word is as written), no secret variable and no word that is a secret option's flag."""
+    if _QUOTING.search(line) or any(variable in line for variable in SECRET_VARIABLES):
+        return True
+    flags = _secret_flags()
+    return any(
+        word.startswith("-") and word.partition("=")[0] in flags for word in _BLANKS.split(line)
+    )
+
+
+@lru_cache(maxsize=1)
+def _secret_flags() -> frozenset[str]:
+    """Every flag that may name a secret option in some command (or where none is known)."""
+    shorts = {
+        option.alias
+        for group in groups().values()
+        for command in group.commands.values()
+        for option in command.all_options
+        if option.long in SECRET_OPTIONS and option.alias
+    }
+    shorts |= set(_SECRET_SHORTS)
+    return frozenset(
+        {f"--{name}" for name in SECRET_OPTIONS}
+        | {f"-{name}" for name in SECRET_OPTIONS}
+        | {f"-{short}" for short in shorts}
+    )
 
 
 def _plain_words(line: str) -> list[Word]:
@@ -134,6 +171,14 @@ class ScrubbedHistory(History):
 
 class ScrubbedLineHistory(Cmd2History):
     """The line editor's history (up-arrow recall) of the interactive shell."""
+
+    @classmethod
+    def of_scrubbed(cls, lines: Iterable[str]) -> ScrubbedLineHistory:
+        """The recall history of lines already scrubbed (the shell's history)."""
+        recall = cls()
+        for line in lines:
+            Cmd2History.append_string(recall, line)
+        return recall
 
     def append_string(self, string: str) -> None:
         super().append_string(scrub_line(string))

@@ -101,7 +101,7 @@ class Identifier:
         if kind == "account" and value == "me" and self.me is not None:
             return [self.me()]
         if not filters and self.cache.is_complete(kind):
-            found = match(entity, self.cache.all(kind), value)
+            found = self._whole(kind, value, match(entity, self.cache.all(kind), value))
             if found:
                 return found
         if looks_like_id(kind, value):
@@ -109,6 +109,18 @@ class Identifier:
             if resource is not None and _within(resource, filters):
                 return [resource]
         return match(entity, self.list(kind, filters), value)
+
+    def _whole(self, kind: str, value: str, found: list[Resource]) -> list[Resource]:
+        """The entities found in the cache as the server has them now where the cache holds
+        only their summaries (one `GET` each); one gone or renamed since is left out."""
+        whole = []
+        for cached in found:
+            if self.cache.is_summary(kind, cached["id"]):
+                fetched = self.get(kind, cached["id"])
+                whole.extend(match(ENTITIES[kind], [fetched], value) if fetched else [])
+            else:
+                whole.append(cached)
+        return whole
 
     def resolve_all(self, kind: str, value: str) -> list[Resource]:
         """All matches, hierarchical identifiers included (for list filters)."""

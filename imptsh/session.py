@@ -117,11 +117,22 @@ class Session:
         ctx.credentials = client.credentials
 
     def cache(self, context: AuthContext) -> EntityCache:
-        """The entity cache of the account `context` logs in as (kept across commands)."""
+        """The entity cache of the account `context` logs in as (kept across commands;
+        thread-safe: a background fill asks for it too)."""
         key = _account_key(context)
-        if key not in self._caches:
-            self._caches[key] = EntityCache()
-        return self._caches[key]
+        cache = self._caches.get(key)
+        if cache is None:
+            cache = self._caches.setdefault(key, EntityCache())
+        return cache
+
+    def known_credentials(self, context: AuthContext) -> Credentials | None:
+        """The credentials `context` has, or those its logged-in client got (a login from
+        environment variables happens at the first command); None when there are none yet.
+        Never logs in, never asks anything."""
+        if context.credentials is not None:
+            return context.credentials
+        client = self._clients.get(context.identity())
+        return client.credentials if client is not None else None
 
     def me(self, client: Client, context: AuthContext) -> dict[str, Any]:
         """The current account of `context` (`GET /accounts/me` with its logged-in `client`),

@@ -9,29 +9,27 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import cmd2
-from cmd2 import CommandSet, Statement
+from cmd2 import CommandSet, Completions, Statement
 from cmd2.exceptions import Cmd2ArgparseError, PassThroughException
 from cmd2.parsing import StatementParser
 
-from . import __version__
-from .api.client import Client
+from . import __version__, toolbar
 from .commands.completion import complete_line
 from .commands.registry import GROUP_DESCRIPTIONS, groups
 from .commands.runner import run_line
 from .commands.spec import Group
 from .commands.tasks import run_tasks, shell_group
-from .context import ContextError
+from .completion.refresher import CacheRefresher
 from .files import read_text
 from .history import (
     ScrubbedHistory,
     ScrubbedLineHistory,
     history_path,
-    scrub_line,
     secure_file,
     write_history,
 )
@@ -39,8 +37,8 @@ from .lines import LineSyntaxError, split_commands
 from .logs import AlertSink, StreamSink
 from .output.printer import FAILS
 from .output.render import escape_controls
-from .project import ProjectFileError
 from .session import Session
+from .shell_prompt import PromptAndToolbar
 
 __all__ = ["ImptShell", "history_path"]
 
@@ -52,6 +50,7 @@ SETTINGS = (
     "echo",
     "editor",
     "timing",
+    "toolbar",
     "max_completion_table_items",
     "max_column_completion_results",
 )
@@ -79,7 +78,10 @@ def _group_command_set(group: Group) -> type[CommandSet]:
         self._cmd.run_tokens([group.name, *statement.argv[1:]])
 
     def complete_group(self: CommandSet, text: str, line: str, begidx: int, endidx: int) -> Any:
-        return complete_line(self._cmd.session, group, text, line, begidx, endidx)
+        shell = self._cmd
+        return complete_line(
+            shell.refresher, group, text, line, begidx, endidx, paths=shell.path_complete
+        )
 
     def help_group(self: CommandSet) -> None:
         self._cmd.poutput(group.help_text())
@@ -94,7 +96,7 @@ def _group_command_set(group: Group) -> type[CommandSet]:
     return type(f"{group.name.capitalize()}CommandSet", (CommandSet,), namespace)
 
 
-class ImptShell(cmd2.Cmd):
+class ImptShell(PromptAndToolbar, cmd2.Cmd):
     # cmd2 built-ins imptsh does not offer: an editor or Python where there may be no
     # terminal, and a script runner that does not stop at a failing line.
     do_edit = None
@@ -118,9 +120,16 @@ class ImptShell(cmd2.Cmd):
             include_ipy=False,
             terminators=(),
             shortcuts=SHORTCUTS,
+            enable_bottom_toolbar=True,
+            refresh_interval=1.0,  # the log tasks' line counts move without a key pressed
             **kwargs,
         )
         self.session = session
+        self.refresher = CacheRefresher(session, on_change=self._redraw)
+        self.toolbar = toolbar.wanted(session.env)
+        self._logged_in = False
+        self._project_label: str | None = None
+        self._first_prompt_work: list[Callable[[], None]] = [self.refresher.start]
         self.banner = banner
         self.last_status = 0
         self.stop_on_failure = False
@@ -132,6 +141,14 @@ class ImptShell(cmd2.Cmd):
         self._dg_names: dict[tuple[str, str], str] = {}
         for group in groups().values():
             self.register_command_set(_group_command_set(group)())
+        self.add_settable(
+            cmd2.Settable(
+                "toolbar",
+                bool,
+                f"show the bottom toolbar (also {toolbar.ENV_VAR}=off at start-up)",
+                self,
+            )
+        )
         for name in list(self.settables):
             if name not in SETTINGS:
                 self.remove_settable(name)
@@ -280,9 +297,22 @@ class ImptShell(cmd2.Cmd):
         )
         return None
 
+    def precmd(self, statement: Statement | str) -> Statement:
+        self.refresher.pause()
+        return super().precmd(statement)
+
     def postcmd(self, stop: bool, statement: Statement | str) -> bool:
-        self.refresh_prompt()
+        """After every command: the prompt, and the background fill (the auth context may
+        have changed, and the command may have changed entities)."""
+        context, problem = self._current_context()
+        self.prompt = self.prompt_for(context, problem)
+        if context is not None or problem is not None:
+            self.refresher.after_command(context, problem)
+        self.refresher.resume()
         return stop
+
+    def postloop(self) -> None:
+        self.refresher.close()
 
     # -- history ------------------------------------------------------------------------
 
@@ -319,7 +349,7 @@ class ImptShell(cmd2.Cmd):
 
     def _create_main_session(self, **kwargs: Any) -> Any:
         session = super()._create_main_session(**kwargs)
-        recall = ScrubbedLineHistory(scrub_line(item.raw) for item in self.history)
+        recall = ScrubbedLineHistory.of_scrubbed(item.raw for item in self.history)
         session.history = recall
         session.default_buffer.history = recall
         return session
@@ -429,7 +459,13 @@ class ImptShell(cmd2.Cmd):
         words = rest.split()
         if words and words[0] in groups() and (len(words) > 1 or rest.endswith(" ")):
             return complete_line(
-                self.session, groups()[words[0]], text, rest, begidx - offset, endidx - offset
+                self.refresher,
+                groups()[words[0]],
+                text,
+                rest,
+                begidx - offset,
+                endidx - offset,
+                paths=self.path_complete,
             )
         return cmd2.Completions.from_values([g for g in groups() if g.startswith(text)])
 
@@ -439,7 +475,9 @@ class ImptShell(cmd2.Cmd):
         self._set_status(run_tasks(self.session, statement.argv[1:], self.stdout))
 
     def complete_tasks(self, text: str, line: str, begidx: int, endidx: int) -> Any:
-        return complete_line(self.session, shell_group, text, line, begidx, endidx)
+        return complete_line(
+            self.refresher, shell_group, text, line, begidx, endidx, paths=self.path_complete
+        )
 
     def help_tasks(self) -> None:
         self.poutput(shell_group.help_text())
@@ -452,40 +490,13 @@ class ImptShell(cmd2.Cmd):
         tasks.sink = AlertSink(self.add_alert) if above_prompt else StreamSink(self.stdout)
 
     # -- prompt -------------------------------------------------------------------------
+    def complete_cd(self, text: str, line: str, begidx: int, endidx: int) -> Completions:
+        return self.path_complete(text, line, begidx, endidx, path_filter=os.path.isdir)
 
-    def refresh_prompt(self) -> None:
-        self.prompt = self.compute_prompt()
+    complete_mkdir = complete_cd
 
-    def compute_prompt(self) -> str:
-        try:
-            ctx = self.session.context()
-        except ContextError:
-            return "imptsh (not logged in)> "
-        try:
-            project = self.session.project()
-        except ProjectFileError:
-            return "imptsh (broken project file)> "
-        if project is None:
-            return "imptsh> "
-        return f"imptsh {self._dg_label(ctx, project.device_group_id)}> "
-
-    def _dg_label(self, ctx: Any, dg_id: str) -> str:
-        """The Device Group's name: as the session's cache has it now (commands that create
-        or rename a group put it there), else as last seen, else asked for once; its id's
-        first characters when it cannot be known."""
-        key = (ctx.endpoint, dg_id)
-        try:
-            group = self.session.cache(ctx).get("dg", dg_id)
-            if group is None and key not in self._dg_names and ctx.credentials is not None:
-                probe = Client(ctx.endpoint, ctx.credentials, timeout=(2.0, 3.0))
-                group = probe.find_resource("/devicegroups", dg_id)
-        except Exception:  # noqa: BLE001 - the prompt must never fail
-            group = None
-        name = ((group or {}).get("attributes") or {}).get("name")
-        if name:
-            # The prompt interprets escape sequences: a name must not bring its own.
-            self._dg_names[key] = escape_controls(str(name)).replace("\n", " ")
-        return self._dg_names.get(key, escape_controls(dg_id[:8]))
+    def complete_run_script(self, text: str, line: str, begidx: int, endidx: int) -> Completions:
+        return self.path_complete(text, line, begidx, endidx)
 
 
 def _has_terminal(stream: Any) -> bool:

@@ -48,6 +48,11 @@ from tests.conftest import FAST_RETRY, sim_control
         ),
         ('auth login --pwd "never closed', "auth login --pwd *** closed"),
         ("product create --name '--pwd' --descr x", "product create --name '--pwd' --descr x"),
+        # flags written with quotes or escapes are still flags
+        (r"auth login --user me -\w s3cret", r"auth login --user me -\w ***"),
+        ('loginkey create --p"w"d=s3cret', "loginkey create --pwd=***"),
+        ("auth login --user me -pwd s3cret", "auth login --user me -pwd ***"),
+        ("device list --unassigned -z json", "device list --unassigned -z json"),
     ],
 )
 def test_scrub_line(line, kept):

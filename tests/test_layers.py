@@ -19,8 +19,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "imptsh"
 LAZY_IMPORTS = {
     # cmd2 and prompt_toolkit take a while to load; one-shot commands never need them.
     ("imptsh.cli", "_make_shell"): {"imptsh.shell"},
-    # only an `imptsh --sim` session starts the simulator.
-    ("imptsh.cli", "simulator"): {"imptsh.sim.server"},
+    # only an `imptsh --sim` session starts the simulator (in the background).
+    ("imptsh.bundled_sim", "_start_simulator"): {"imptsh.sim.server"},
     # The Squirrel VM loads only in the runner's own processes, never in the simulator's:
     # the package imports its runner on first use, and the fork server loads the VM side.
     ("imptsh.sim.squirrel", "__getattr__"): {"imptsh.sim.squirrel.runner"},
@@ -35,6 +35,8 @@ LAZY_IMPORTS = {
     },
     # pygments loads only when something is highlighted on a terminal.
     ("imptsh.highlight", "_squirrel_lexer"): {"imptsh.squirrel.pygments_lexer"},
+    # the log-stream reader (urllib3, sseclient) loads with the first stream.
+    ("imptsh.api.client", "stream_events"): {"imptsh.api.events"},
 }
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from imptsh.bundled_sim import BundledSimulator
 from imptsh.cli import SIM_AUTH_TYPE, simulator
+from imptsh.commands.runner import run_line
 from imptsh.session import Session
 from tests.conftest import FAST_RETRY, Impt, Result, run_imptsh
 
@@ -124,3 +127,37 @@ def test_endpoint_banner_names_what_commands_use(impt, sim):
     assert f"auth login in this session logs in to {other}." in banner
     assert f"existing login (Global Auth file) at {sim.base_url}" in banner
     assert session.context().endpoint == sim.base_url  # what the next request uses
+
+
+def test_the_bundled_simulator_starts_when_needed_and_a_command_waits_for_it(home):
+    bundled = BundledSimulator(2)
+    try:
+        assert bundled.endpoint == f"http://127.0.0.1:{bundled.port}/v5"
+        assert not bundled.login.ready  # nothing started yet: the banner can name the port
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", bundled.port)) != 0
+        session = Session(env=os.environ, home=home, session_login=bundled.login, retry=FAST_RETRY)
+        out = io.StringIO()
+        assert run_line(session, ["device", "list", "-z", "json"], out) == 0, out.getvalue()
+        assert len(json.loads(out.getvalue())) == 2 and bundled.login.ready
+    finally:
+        bundled.stop()
+
+
+def test_a_bundled_simulator_that_cannot_start_fails_each_command_in_one_line(home):
+    bundled = BundledSimulator(1)
+    squatter = socket.socket()
+    try:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", bundled.port))
+        squatter.listen()  # someone else serves the port: the simulator cannot listen there
+        session = Session(env=os.environ, home=home, session_login=bundled.login, retry=FAST_RETRY)
+        out = io.StringIO()
+        assert run_line(session, ["product", "list"], out) == 1
+        first, last = out.getvalue().splitlines()
+        assert first.startswith("Error: The bundled simulator could not start: ")
+        assert "Address already in use" in first  # the cause, not a traceback
+        assert last == "IMPT COMMAND FAILS"
+    finally:
+        squatter.close()
+        bundled.stop()

@@ -12,10 +12,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
-
-import requests
 
 from .. import __version__
 from .errors import (
@@ -28,7 +26,11 @@ from .errors import (
     UnexpectedResponseError,
     error_for,
 )
-from .events import EventStream
+
+if TYPE_CHECKING:
+    import requests
+
+    from .events import EventStream
 
 DEFAULT_ENDPOINT = "https://api.electricimp.com/v5"
 JSONAPI = "application/vnd.api+json"
@@ -48,13 +50,23 @@ def shared_session() -> requests.Session:
     global _shared_session
     with _shared_lock:
         if _shared_session is None:
-            session = requests.Session()
-            session.headers["User-Agent"] = f"imptsh/{__version__}"
-            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            _shared_session = session
+            _shared_session = new_http_session()
         return _shared_session
+
+
+def new_http_session() -> requests.Session:
+    """An HTTP session of its own (connection pool, User-Agent), for a thread that must not
+    share the commands' connections. `requests` loads here, at the first request, not when
+    imptsh starts: the first prompt does not need it."""
+    import requests
+    import requests.adapters
+
+    session = requests.Session()
+    session.headers["User-Agent"] = f"imptsh/{__version__}"
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=8)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def endpoint_problem(url: str) -> str | None:
@@ -275,6 +287,8 @@ class Client:
         single token refresh on a 401, the retries and the error mapping of `request`;
         reading waits at most `stream_read_timeout` seconds for the next bytes.
         `EventStream.close()` may be called from any thread and ends the iteration."""
+        from .events import EventStream  # the stream reader (urllib3, sseclient) loads here
+
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
         response = self._exchange("GET", path, params, None, headers, True, stream=True)
         if response.status_code != 200:
@@ -343,6 +357,8 @@ class Client:
         *,
         stream: bool = False,
     ) -> requests.Response:
+        import requests.exceptions
+
         url = self.url_for(path)
         headers = self._headers(auth, extra_headers)
         data = None if body is None else json.dumps(body, separators=(",", ":"))

@@ -14,13 +14,15 @@ the device) forgets or invalidates those too."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cache import EntityCache
 from ..entities import ENTITIES
 from .client import Client
 from .errors import ImpCentralError, NotFoundError, UnexpectedResponseError
-from .events import EventStream
+
+if TYPE_CHECKING:
+    from .events import EventStream
 
 Resource = dict[str, Any]
 

@@ -84,7 +84,9 @@ ORIGIN = Option(
     EMPTY_OK,
     placeholder="<origin>",
 )
-TAG = Option("tag", "t", "Tag applied to the build.", placeholder="<tag>", repeat=True)
+TAG = Option(
+    "tag", "t", "Tag applied to the build.", placeholder="<tag>", repeat=True, complete="build:tags"
+)
 FLAGGED = Option(
     "flagged",
     "f",
@@ -392,9 +394,15 @@ def _highlight_field(lines: list[str], key: str, code: str) -> None:
             "Lists the builds with this SHA only.",
             placeholder="<deployment_sha>",
             repeat=True,
+            complete="build:sha",
         ),
         Option(
-            "tag", "t", "Lists the builds with this tag only.", placeholder="<tag>", repeat=True
+            "tag",
+            "t",
+            "Lists the builds with this tag only.",
+            placeholder="<tag>",
+            repeat=True,
+            complete="build:tags",
         ),
         Option("flagged", "f", "Lists flagged builds only.", FLAG),
         Option("unflagged", "u", "Lists unflagged builds only.", FLAG),
@@ -487,7 +495,12 @@ def run(inv: Invocation) -> None:
         DESCR,
         replace(TAG, help="Tag to add to the build."),
         Option(
-            "remove-tag", "r", "Tag to remove from the build.", placeholder="<tag>", repeat=True
+            "remove-tag",
+            "r",
+            "Tag to remove from the build.",
+            placeholder="<tag>",
+            repeat=True,
+            complete="build:tags",
         ),
         FLAGGED,
     ],

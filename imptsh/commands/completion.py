@@ -1,17 +1,45 @@
-"""Tab completion of impt command lines: commands, options, option values."""
+"""Tab completion of impt command lines: commands, options, option values (choices, entity
+identifiers from the completion index, file paths).
+
+Completion runs in cmd2's worker thread and never waits for the network: entity identifiers
+come from the index the background fill keeps (`completion.refresher`); when it has none
+yet, a one-line hint says why (not logged in, impCentral unreachable, still loading)."""
 
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from collections.abc import Callable
+from typing import Protocol
 
-from cmd2 import CompletionItem, Completions
+from cmd2 import CompletionError, CompletionItem, Completions
 
+from ..completion.index import CompletionIndex, Lookup, complete_hierarchical, one_line
+from ..completion.refresher import FAILED, LOADING, NOT_LOGGED_IN, OFF, WAITING, RefreshStatus
+from ..entities import ENTITIES
 from .spec import Command, Group, Option
+
+MAX_CANDIDATES = 100
+"""Candidates shown at most; more are counted in a hint and narrowed by typing."""
+
+PathCompleter = Callable[[str, str, int, int], Completions]
+
+
+class EntitySource(Protocol):
+    """Where entity identifiers come from: the background fill."""
+
+    def index(self) -> CompletionIndex | None: ...
+
+    def status(self) -> RefreshStatus: ...
 
 
 def complete_line(
-    session: Any, group: Group, text: str, line: str, begidx: int, endidx: int
+    source: EntitySource,
+    group: Group,
+    text: str,
+    line: str,
+    begidx: int,
+    endidx: int,
+    paths: PathCompleter | None = None,
 ) -> Completions:
     """Completes `line` (which starts with the group's name) at `text`."""
     try:
@@ -20,7 +48,7 @@ def complete_line(
         words = line[:begidx].split()
     words = words[1:]  # the group itself
     if not words:
-        return _items(
+        return _matching(
             [
                 CompletionItem(name, display_meta=cmd.description.split(". ")[0])
                 for name, cmd in group.commands.items()
@@ -33,8 +61,86 @@ def complete_line(
     previous = words[-1] if len(words) > 1 else None
     opt = _option_named(command, previous) if previous else None
     if opt is not None and opt.takes_value:
-        return _items(_values(session, opt), text)
-    return _items(_option_items(command, words[1:]), text)
+        return option_values(source, opt, text, line, begidx, endidx, paths)
+    return _matching(_option_items(command, words[1:]), text)
+
+
+def option_values(
+    source: EntitySource,
+    opt: Option,
+    text: str,
+    line: str,
+    begidx: int,
+    endidx: int,
+    paths: PathCompleter | None = None,
+) -> Completions:
+    if opt.choices:
+        return _matching([CompletionItem(c) for c in opt.choices], text)
+    if opt.complete == "file":
+        return paths(text, line, begidx, endidx) if paths is not None else Completions()
+    if opt.complete:
+        kind, _, attribute = opt.complete.partition(":")
+        return entity_completions(source, kind, text, attribute=attribute or None)
+    return Completions()
+
+
+def entity_completions(
+    source: EntitySource,
+    kind: str,
+    text: str,
+    *,
+    attribute: str | None = None,
+    limit: int = MAX_CANDIDATES,
+) -> Completions:
+    """Identifiers of `kind` starting with `text`, each with its entity's description;
+    `{owner}{product}{dg}` identifiers segment by segment. Raises CompletionError (shown
+    above the prompt) when no name can be offered because of the login or the server."""
+    index = source.index()
+    status = source.status()
+    if index is None:
+        raise CompletionError(_no_names(status))
+    final = True
+    if kind in ("product", "dg") and text.startswith("{") and attribute is None:
+        segments = complete_hierarchical(index, kind, text, limit)
+        found, final = segments.lookup, segments.final
+    else:
+        found = index.lookup(kind, text, limit, attribute)
+    if not found.candidates:
+        if status.state in (FAILED, WAITING):
+            raise CompletionError(status.note)
+        what = ENTITIES[kind].plural if attribute is None else f"{attribute} values"
+        loading = " yet (still loading from impCentral)" if status.state == LOADING else ""
+        return Completions(hint=f"No {what} start with {text!r}{loading}.")
+    return Completions(_items(found), is_sorted=True, allow_finalization=final)
+
+
+def _no_names(status: RefreshStatus) -> str:
+    if status.state == NOT_LOGGED_IN:
+        return "Not logged in: run auth login to complete names from impCentral."
+    if status.state == OFF:
+        return "Names are not loaded in this session."
+    return status.note or "Names are still loading from impCentral."
+
+
+def _items(found: Lookup) -> list[CompletionItem]:
+    items = []
+    for candidate in found.candidates:
+        items.append(
+            CompletionItem(
+                candidate.text,
+                display=one_line(candidate.shown or candidate.text),
+                display_meta=candidate.meta,
+            )
+        )
+    if found.truncated and items:
+        last = items[-1]
+        more = found.total - len(items)
+        items[-1] = CompletionItem(
+            last.text,
+            display=last.display,
+            display_meta=f"{last.display_meta} (and {more} more: type more of the name)",
+        )
+    return items
 
 
 def _option_named(command: Command, word: str) -> Option | None:
@@ -54,44 +160,5 @@ def _option_items(command: Command, used: list[str]) -> list[CompletionItem]:
     return items
 
 
-def _values(session: Any, opt: Option) -> list[CompletionItem]:
-    if opt.choices:
-        return [CompletionItem(c) for c in opt.choices]
-    if opt.complete:
-        return entity_items(session, opt.complete)
-    return []
-
-
-_META = {
-    "product": lambda r: "Product",
-    "dg": lambda r: f"Device Group ({str(r.get('type', '')).replace('_devicegroup', '')})",
-    "device": lambda r: "Device " + str((r.get("attributes") or {}).get("mac_address") or ""),
-    "build": lambda r: "Deployment",
-    "account": lambda r: "Account",
-}
-
-
-def entity_items(session: Any, kind: str) -> list[CompletionItem]:
-    """Names and ids of `kind` that the session's cache already knows; never a request."""
-    try:
-        cache = session.cache(session.context())
-    except Exception:  # noqa: BLE001 - not logged in: nothing to offer
-        return []
-    items: list[CompletionItem] = []
-    describe = _META.get(kind, lambda r: kind)
-    for resource in cache.all(kind):
-        attrs = resource.get("attributes") or {}
-        label = attrs.get("name") or attrs.get("username") or resource.get("id")
-        meta = f"{describe(resource)} {resource.get('id', '')}".strip()
-        items.append(CompletionItem(_quote(str(label)), display_meta=meta))
-        if label != resource.get("id"):
-            items.append(CompletionItem(str(resource["id"]), display_meta=str(label)))
-    return items
-
-
-def _quote(text: str) -> str:
-    return shlex.quote(text) if any(c.isspace() for c in text) else text
-
-
-def _items(items: list[CompletionItem], text: str) -> Completions:
+def _matching(items: list[CompletionItem], text: str) -> Completions:
     return Completions([i for i in items if str(i.text).startswith(text)])

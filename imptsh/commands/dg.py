@@ -339,7 +339,8 @@ def reassign(inv: Invocation) -> None:
     if not devices:
         inv.out.info(f"{ident_info('dg', source_ident)} does not have assigned Devices.")
         return
-    resources.assign_devices(inv.client, inv.cache, to["id"], [d["id"] for d in devices])
+    with inv.out.progress(f"Reassigning {len(devices)} Devices", len(devices), counted=False):
+        resources.assign_devices(inv.client, inv.cache, to["id"], [d["id"] for d in devices])
     inv.out.info(
         f"The following Devices assigned to {ident_info('dg', source_ident)} are reassigned "
         f"successfully to {ident_info('dg', to_ident)}:"
@@ -395,9 +396,10 @@ def unassign(inv: Invocation) -> None:
     if not devices:
         inv.out.info(f"{ident_info('dg', ident)} does not have assigned Devices.")
         return
-    resources.unassign_devices(
-        inv.client, inv.cache, dg["id"], [d["id"] for d in devices], unbond_key=args.unbond
-    )
+    with inv.out.progress(f"Unassigning {len(devices)} Devices", len(devices), counted=False):
+        resources.unassign_devices(
+            inv.client, inv.cache, dg["id"], [d["id"] for d in devices], unbond_key=args.unbond
+        )
     inv.out.info(
         f"The following Devices are unassigned successfully from {ident_info('dg', ident)}:"
     )

@@ -51,7 +51,9 @@ class Option:
     repeat: bool = False
     choices: tuple[str, ...] | None = None
     default: Any = None
-    complete: str | None = None  # entity kind or "file" for completion
+    complete: str | None = None
+    """What completes the value: "file" (a path), an entity kind (`device`), or a kind and
+    one of its identification attributes (`build:tags`)."""
 
     @property
     def dest(self) -> str:

@@ -39,7 +39,9 @@ PROJECT_DEFAULT = (
     "directory is used."
 )
 
-WH = Option("wh", "w", "Webhook identifier.", placeholder="<webhook_id>", required=True)
+WH = Option(
+    "wh", "w", "Webhook identifier.", placeholder="<webhook_id>", required=True, complete="webhook"
+)
 URL = Option("url", "u", "The Webhook target URL.", placeholder="<target_url>")
 EVENT = Option(
     "event",

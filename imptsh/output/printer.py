@@ -14,6 +14,7 @@ from typing import IO, Any
 from ..api.client import Exchange
 from ..api.secrets import HIDDEN, mask_body, mask_headers, mask_login_keys
 from ..highlight import highlight_json
+from .progress import Progress, ProgressLine
 from .render import dumps_json, escape_controls, format_json, format_text
 
 MODES = ("minimal", "json", "debug")
@@ -40,6 +41,7 @@ class Output:
         self.color = color and self.mode in ("default", "debug")
         self.json_color = color and self.mode == "json"
         self.printed_result = False
+        self._progress_line: ProgressLine | None = None
 
     @property
     def shows_info(self) -> bool:
@@ -55,8 +57,22 @@ class Output:
 
     def write(self, text: str) -> None:
         """`text` as it is: rendered results, which escape what came from the server."""
+        line = self._progress_line
+        if line is not None:
+            line.hide()
         self.stream.write(text + "\n")
+        if line is not None:
+            line.redraw()
         self.stream.flush()
+
+    def progress(self, label: str, total: int, *, counted: bool = True) -> Progress:
+        """A progress indicator for `total` items (`Deleting 3/120...`; just `label...`
+        when they go in one request, not `counted`), shown only on a terminal and only for
+        more than one item."""
+        shown = total > 1
+        if shown and self._progress_line is None and _is_terminal(self.stream):
+            self._progress_line = ProgressLine(self.stream)
+        return Progress(self._progress_line if shown else None, label, total if counted else None)
 
     def info(self, *lines: str) -> None:
         if self.shows_info:
@@ -135,6 +151,13 @@ class Output:
         body = mask_login_keys(mask_body(ex.response_body), ex.url)
         # A login key's id is the secret: also where links and references repeat it.
         self.write(f"Response body: {_mask_url(dumps_json(body))}")
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 _LOGIN_KEY_IN_URL = re.compile(r"(/login_keys/)[^/?#\"\s]+")

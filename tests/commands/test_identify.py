@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conftest import FAILS, SimApi, sim_control
+from imptsh.cache import EntityCache
+from imptsh.completion.refresher import summarize
+from imptsh.identify import Identifier
+from tests.conftest import FAILS, FAST_RETRY, SimApi, sim_control
 
 IMPOSSIBLE = "Impossible to execute the command."
 
@@ -311,3 +314,35 @@ def test_hierarchical_request_economy(logged_in: Any, api: SimApi) -> None:
     assert logged_in("dg info -g {me}{P}{DG}").status == 0
     assert sent.calls.count(("GET", "/products")) <= 1
     assert sent.calls.count(("GET", "/devicegroups")) <= 1
+
+
+# -- summaries from a background fill ---------------------------------------------------------
+
+
+def _summaries(devices: list[dict[str, Any]]) -> EntityCache:
+    """A cache as a background fill leaves it: every device as a summary."""
+    cache = EntityCache()
+    shared: dict[tuple[str, str], dict[str, str]] = {}
+    summaries = [summarize("device", d, shared) for d in devices]
+    cache.store("device", summaries, complete=True, summary=True)
+    return cache
+
+
+def test_an_entity_held_as_a_summary_is_fetched_whole(api: SimApi, sim: Any) -> None:
+    """A background fill keeps summaries; identification hands commands the whole entity
+    (one GET by id, no list), and leaves out one deleted or renamed since."""
+    devices = api.devices()
+    cache = _summaries(devices)
+    assert "swversion" not in cache.get("device", devices[1]["id"])["attributes"]
+    client = SimApi(sim).client
+    client.retry = FAST_RETRY
+    sent: list[str] = []
+    client.observer = lambda exchange: sent.append(f"{exchange.method} {exchange.url}")
+    found = Identifier(client, cache).resolve("device", "myDevice2")
+    assert found["attributes"]["swversion"] and found["id"] == devices[1]["id"]
+    assert sent == [f"GET {sim.base_url}/devices/{devices[1]['id']}"]
+    assert not cache.is_summary("device", devices[1]["id"])  # now held whole
+    api.rename(devices[0], "renamed")  # the summary still says myDevice1
+    assert Identifier(client, _summaries(devices)).find_all("device", "myDevice1") == []
+    api.delete("device", devices[2])
+    assert Identifier(client, _summaries(devices)).find_all("device", "myDevice3") == []

@@ -16,6 +16,7 @@ import requests
 
 from imptsh.api.auth import login_with_password
 from imptsh.api.client import Client
+from tests.conftest import run_imptsh, sim_control
 
 pytestmark = [
     pytest.mark.terminal,
@@ -27,9 +28,13 @@ class Terminal:
     """One tmux session on a tmux server of its own (`-L`), so that other tmux users on the
     machine can neither see it nor take its server down."""
 
-    def __init__(self, command: str, cwd: Path, home: Path):
+    def __init__(self, command: str, cwd: Path, home: Path, *, toolbar: bool = False):
         self.name = f"imptsh-{uuid.uuid4().hex[:8]}"
-        env = f"HOME={home} XDG_CONFIG_HOME={home}/.config TERM=xterm-256color"
+        # Without the toolbar the prompt is the screen's last line (`imptsh>$`).
+        env = (
+            f"HOME={home} XDG_CONFIG_HOME={home}/.config TERM=xterm-256color "
+            f"IMPTSH_TOOLBAR={'on' if toolbar else 'off'}"
+        )
         subprocess.run(
             [
                 *self.tmux,
@@ -242,3 +247,43 @@ def test_a_log_line_arriving_while_typing_appears_above_the_prompt(term):
     t.wait_for(r"imptsh> product list\nNo Products are found\.\nIMPT COMMAND SUCCEEDS\nimptsh>$")
     t.send("tasks stop 1", "Enter")
     t.wait_for(r"Log task 1 is stopped\.\nimptsh>$")
+
+
+def test_tab_completes_a_device_no_command_fetched(home, sim):
+    """Names come from impCentral in the background: a device created on the server before
+    the shell started completes at the first Tab, though no command listed devices."""
+    login = run_imptsh(
+        ["auth", "login", "-e", sim.base_url, "-u", "demo", "-w", "demo"], cwd=home / "work"
+    )
+    assert login.returncode == 0, login.stdout
+    sim_control(sim, "devices", {"devices": [{"name": "Kitchen-Thermostat"}]})
+    t = Terminal(f"{sys.executable} -m imptsh --no-rc", home / "work", home, toolbar=True)
+    try:
+        # the toolbar names the account once the fill has begun; no "loading" once it is done
+        t.wait_for(r"imptsh> *\n(?:.*\n)* demo @ 127\.0\.0\.1:\d+ \(simulator\)$")
+        t.send("device info --device Kitch", "Tab")
+        t.wait_for(r"imptsh> device info --device Kitchen-Thermostat\n")
+        t.send("Enter")
+        t.wait_for(r"\n  name: +Kitchen-Thermostat\n(?:.*\n)*IMPT COMMAND SUCCEEDS\n")
+    finally:
+        t.close()
+
+
+def test_the_toolbar_shows_the_login_and_project_and_goes_when_asked(home):
+    t = Terminal(f"{sys.executable} -m imptsh --sim --no-rc", home / "work", home, toolbar=True)
+    try:
+        port = t.wait_for(r"simulator at http://127\.0\.0\.1:(\d+)/v5").group(1)
+        t.wait_for(rf"\n demo @ 127\.0\.0\.1:{port} \(simulator\)$")
+        t.send("mkdir p; cd p; project create --product P --create-product --name Dev", "Enter")
+        t.wait_for(
+            rf"imptsh Dev> *\n(?:.*\n)* demo @ 127\.0\.0\.1:{port} \(simulator\) \| project: Dev$"
+        )
+        t.send("set toolbar false", "Enter")
+        t.wait_for(r"toolbar ─> False\nimptsh Dev>$")
+        t.send("set toolbar true", "Enter")
+        t.wait_for(r"\| project: Dev$")
+        subprocess.run([*t.tmux, "resize-window", "-t", t.name, "-x", "30", "-y", "20"], check=True)
+        t.send("pwd", "Enter")
+        t.wait_for(r"/p\nimptsh Dev>$")  # too narrow: the prompt is the last line again
+    finally:
+        t.close()
