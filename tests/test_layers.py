@@ -21,6 +21,18 @@ LAZY_IMPORTS = {
     ("imptsh.cli", "_make_shell"): {"imptsh.shell"},
     # only an `imptsh --sim` session starts the simulator.
     ("imptsh.cli", "simulator"): {"imptsh.sim.server"},
+    # The Squirrel VM loads only in the runner's own processes, never in the simulator's:
+    # the package imports its runner on first use, and the fork server loads the VM side.
+    ("imptsh.sim.squirrel", "__getattr__"): {"imptsh.sim.squirrel.runner"},
+    ("imptsh.sim.squirrel.zygote", "_serve"): {
+        "imptsh.sim.squirrel.busy",
+        "imptsh.sim.squirrel.host",
+    },
+    ("imptsh.sim.squirrel.zygote", "_become_worker"): {
+        "imptsh.sim.squirrel.busy",
+        "imptsh.sim.squirrel.compiler",
+        "imptsh.sim.squirrel.host",
+    },
     # pygments loads only when something is highlighted on a terminal.
     ("imptsh.highlight", "_squirrel_lexer"): {"imptsh.squirrel.pygments_lexer"},
 }
