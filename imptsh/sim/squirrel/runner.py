@@ -11,7 +11,7 @@ import time
 import urllib.parse
 
 from . import unavailable_reason
-from .contract import CodeError, DeviceCode, RunnerCallbacks
+from ..runner import CodeError, DeviceCode, RunnerCallbacks
 from .supervisor import FAILED, TEXT, Device, WorkerSupervisor
 from .values import from_python
 from .zygote import ZygoteError

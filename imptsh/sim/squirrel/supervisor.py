@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .busy import BusyTable
-from .contract import DeviceCode, RunnerCallbacks
+from ..runner import DeviceCode, RunnerCallbacks
 from .eventloop import Connection, Dispatcher, IoLoop
 from .frames import FrameReader, LineReader
 from .host import RESET_AFTER, backoff

@@ -6,7 +6,7 @@ import os
 import signal
 import time
 
-from imptsh.sim.squirrel.contract import CodeError
+from imptsh.sim.runner import CodeError
 
 from .conftest import Recorder, code, requires_vm
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from imptsh.sim import squirrel
-from imptsh.sim.squirrel.contract import RunnerCallbacks
+from imptsh.sim.runner import RunnerCallbacks
 
 from .conftest import Recorder, code, requires_vm
 
