@@ -29,7 +29,10 @@ class Backend(Model):
         token_ttl: float = 3600,
         runner: CodeRunner | None = None,
         tick_seconds: float = DEFAULT_PERIOD,
+        defer_start: bool = False,
     ) -> None:
+        """``defer_start``: devices of a loaded ``db`` start running their code only at
+        :meth:`start_loaded_code` (the simulator first learns where it serves agent URLs)."""
         super().__init__(
             Store(db),
             runner if runner is not None else LiteralRunner(0),
@@ -45,12 +48,13 @@ class Backend(Model):
             self.reset()
         else:
             self.load()
-            self._restart_loaded_devices()
+            if not defer_start:
+                self.start_loaded_code()
 
     def _runner_log(self, device_id: str, log_type: str, message: str) -> None:
         self.append_logs([(device_id, log_type, message)])
 
-    def _restart_loaded_devices(self) -> None:
+    def start_loaded_code(self) -> None:
         """Online devices that ran a deployment when the state was saved run it again."""
         with self.lock:
             codes = [devices.running_code(self, d, "restart") for d in self.t["device"].values()]

@@ -39,6 +39,7 @@ DG_TYPES = (DEV, PRE_FF, PRE_DUT, PRE_PROD, FF, DUT, PROD)
 FIXTURE_TYPES = {PRE_FF: (PRE_PROD, PRE_DUT), FF: (PROD, DUT)}
 PRODUCTION_TYPES = (PROD, PRE_PROD)
 PRODUCTION_ENV_TYPES = (PROD, DUT, FF)
+AGENT_PREFIX = "/_agent/"  # agent URLs: <root>/_agent/<agent_id>[/<path>]
 
 KINDS = (
     "account",
@@ -137,6 +138,8 @@ class Model:
         self.login_tokens: dict[str, tuple[str, float]] = {}
         self.by_mac: dict[str, str] = {}
         self.runner_calls = RunnerCalls()
+        self.agent_root: str | None = None
+        """Where the simulator serves agent URLs (``http://HOST:PORT``), once it listens."""
         self._depth = 0
         self._undo: dict[tuple[str, str], Record | None] = {}
         self._meta_before: dict[str, Any] = {}
@@ -324,6 +327,10 @@ class Model:
         ):
             raise not_found("device", ident)
         return dev
+
+    def agent_url(self, agent_id: str) -> str | None:
+        """The agent URL the simulator serves for ``agent_id`` (None before it listens)."""
+        return self.agent_root + AGENT_PREFIX + agent_id if self.agent_root else None
 
     def device_by_agent(self, agent_id: str) -> Record | None:
         """The assigned device whose agent has this id (an unassigned device has no agent)."""

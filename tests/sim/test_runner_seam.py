@@ -361,7 +361,7 @@ def test_runner_log_is_thread_safe_and_keeps_each_writers_order(
         finally:
             sys.setswitchinterval(old)
         before = all_logs(Client(sim), dev)
-    with start(port=0, db=db, log_interval=0) as sim:
+    with start(port=0, db=db, log_interval=0, runner="literal") as sim:
         after = all_logs(Client(sim), dev)
     for msgs in (before, after):  # in memory, and as stored
         assert len(msgs) == writers * lines
@@ -370,11 +370,11 @@ def test_runner_log_is_thread_safe_and_keeps_each_writers_order(
             assert mine == [f"{n}:{i}" for i in range(lines)]
 
 
-# ------------------------------------------------------------------ the default runner
+# ------------------------------------------------------------------ the literal runner
 
 
-def test_default_runner_is_the_literal_runner() -> None:
-    with start(port=0, log_interval=0) as sim:
+def test_the_literal_runner_repeats_the_top_level_log_strings() -> None:
+    with start(port=0, log_interval=0, runner="literal") as sim:
         assert isinstance(sim.runner, LiteralRunner)
         c = Client(sim)
         gid, dev, _ = group_with_code(c)

@@ -110,6 +110,10 @@ def running_code(m: Model, dev: Record, reason: str) -> DeviceCode | None:
     dep = m.t["deployment"].get(dev.get("deployment") or "")
     if dg is None or dep is None or not dev["device_online"]:
         return None
+    extra: dict[str, Any] = {}
+    url = m.agent_url(dev["agent_id"])
+    if url is not None:
+        extra["agent_url"] = url  # what `http.agenturl()` answers: the URL `device info` shows
     return DeviceCode(
         device_id=dev["id"],
         mac_address=dev["mac_address"],
@@ -120,6 +124,7 @@ def running_code(m: Model, dev: Record, reason: str) -> DeviceCode | None:
         dg_id=dg["id"],
         dg_type=dg["type"],
         reason=reason,
+        extra=extra,
     )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 import urllib.parse
 
-from . import unavailable_reason
 from ..runner import CodeError, DeviceCode, RunnerCallbacks
+from . import unavailable_reason
 from .supervisor import FAILED, TEXT, Device, WorkerSupervisor
 from .values import from_python
 from .zygote import ZygoteError

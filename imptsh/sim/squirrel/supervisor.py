@@ -19,8 +19,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from .busy import BusyTable
 from ..runner import DeviceCode, RunnerCallbacks
+from .busy import BusyTable
 from .eventloop import Connection, Dispatcher, IoLoop
 from .frames import FrameReader, LineReader
 from .host import RESET_AFTER, backoff
