@@ -338,7 +338,16 @@ def booted(name: str) -> str:
     return f'server.log("{name} " + hardware.wakereason());'
 
 
-def test_code_follows_restarts_new_deployments_and_assignment(api: SimApi, impt_sq: Impt) -> None:
+EVERY_MINUTE = """
+local minutes = 0;
+function minute() { minutes++; server.log("minute " + minutes); imp.wakeup(60, minute); }
+imp.wakeup(60, minute);
+"""
+
+
+def test_code_follows_restarts_new_deployments_and_assignment(
+    api: SimApi, impt_sq: Impt, squirrel_sim: Any
+) -> None:
     group, device = run_code(api, booted("v1"), 'server.log("agent v1");')
     wait_for_line(api, device, "v1 4")
     assert impt_sq("dg restart -g G").status == 0
@@ -350,16 +359,19 @@ def test_code_follows_restarts_new_deployments_and_assignment(api: SimApi, impt_
     )
     # A new deployment runs once the devices restart into it.
     api.deploy(group, booted("v2"), agent_code='server.log("agent v2");')
-    time.sleep(0.3)
+    # (a clock step answers once the device's worker has handled everything sent before)
+    sim_control(squirrel_sim, f"devices/{device}/clock", {"seconds": 0})
     assert ("server.log", "v2 4") not in history(api, device)
     resources.restart_device(api.client, device)
     log = wait_for_line(api, device, "v2 4")
     assert ("agent.log", "agent v2") in log
     # Moved to another group: that group's code; unassigned: nothing runs.
     other = api.dg(api.product("Q"), "H")
-    api.deploy(other, booted("h"))
+    api.deploy(other, booted("h") + EVERY_MINUTE)
     api.assign(other, device)
     wait_for_line(api, device, "h 4")
+    sim_control(squirrel_sim, f"devices/{device}/clock", {"seconds": 60})
+    assert history(api, device)[-1] == ("server.log", "minute 1")
     agent_url = api.device(device)["attributes"]["agent_url"]
     api.client.delete(
         f"/devicegroups/{other['id']}/relationships/devices",
@@ -367,7 +379,7 @@ def test_code_follows_restarts_new_deployments_and_assignment(api: SimApi, impt_
     )
     before = history(api, device)
     assert requests.get(agent_url, timeout=10).status_code == 404
-    time.sleep(0.3)
+    sim_control(squirrel_sim, f"devices/{device}/clock", {"seconds": 600})
     assert history(api, device) == before
 
 
