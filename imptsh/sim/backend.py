@@ -10,7 +10,7 @@ from __future__ import annotations
 from .faults import Faults
 from .model import Model, txn
 from .resources import accounts, devices, logs
-from .runner import DEFAULT_PERIOD, CodeRunner, LiteralRunner, RunnerCallbacks
+from .runner import DEFAULT_PERIOD, CodeRunner, LiteralRunner, RunnerCallbacks, start_all
 from .store import Store
 
 
@@ -58,9 +58,7 @@ class Backend(Model):
         """Online devices that ran a deployment when the state was saved run it again."""
         with self.lock:
             codes = [devices.running_code(self, d, "restart") for d in self.t["device"].values()]
-        for code in codes:
-            if code is not None:
-                self.runner.start(code)
+        start_all(self.runner, [code for code in codes if code is not None])
 
     def reset(self) -> None:
         """Forget everything (running code included) and re-seed the default account and

@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import ApiError, not_found
 from .faults import Faults
-from .runner import CodeRunner
+from .runner import CodeRunner, DeviceCode, start_all
 from .store import LOG_KEEP, Store
 from .streams import Event, LogStream
 
@@ -113,6 +113,17 @@ class RunnerCalls:
             with self._cond:
                 self._served = ticket
                 self._cond.notify_all()
+
+
+class _Starts:
+    """Devices whose code starts after a commit, handed to the runner together."""
+
+    def __init__(self, runner: CodeRunner, code: DeviceCode) -> None:
+        self.runner = runner
+        self.codes = [code]
+
+    def __call__(self) -> None:
+        start_all(self.runner, self.codes)
 
 
 class Model:
@@ -239,6 +250,15 @@ class Model:
     def after_commit(self, call: Callable[[], None]) -> None:
         """Run ``call`` (a code-runner call) once this transaction has committed."""
         self._after.append(call)
+
+    def start_after_commit(self, code: DeviceCode) -> None:
+        """Start (or restart) a device's code once this transaction has committed; starts
+        queued one after another reach the runner in one call (a group restart)."""
+        last = self._after[-1] if self._after else None
+        if isinstance(last, _Starts):
+            last.codes.append(code)
+        else:
+            self._after.append(_Starts(self.runner, code))
 
     def rebuild_indexes(self) -> None:
         self.by_mac = {d["mac_address"]: d["id"] for d in self.t["device"].values()}

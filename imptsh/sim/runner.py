@@ -60,6 +60,10 @@ class RunnerCallbacks:
 
 
 class CodeRunner(Protocol):
+    """What runs device and agent code. A runner may also offer
+    ``start_many(codes: list[DeviceCode])``: ``start`` for several devices at once (see
+    :func:`start_all`)."""
+
     def bind(self, callbacks: RunnerCallbacks) -> None: ...
     def compile_errors(self, device_code: str, agent_code: str) -> list[CodeError]: ...
     def start(self, code: DeviceCode) -> None: ...  # (re)start the device's and agent's code
@@ -76,6 +80,16 @@ class CodeRunner(Protocol):
     def advance_clock(self, device_id: str, seconds: float) -> None: ...  # tests: fire timers
     def running(self) -> dict[str, str]: ...  # device_id -> deployment_id
     def close(self) -> None: ...
+
+
+def start_all(runner: CodeRunner, codes: list[DeviceCode]) -> None:
+    """Start several devices' code: in one call when the runner offers ``start_many``."""
+    start_many = getattr(runner, "start_many", None)
+    if start_many is not None and len(codes) > 1:
+        start_many(codes)
+        return
+    for code in codes:
+        runner.start(code)
 
 
 # ---------------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def restart(m: Model, dev: Record, reason: str = "restart") -> None:
     )
     code = running_code(m, dev, "new_code" if new_code else reason)
     if code is not None:
-        m.after_commit(lambda: m.runner.start(code))
+        m.start_after_commit(code)
     else:
         stop(m, dev["id"])
 

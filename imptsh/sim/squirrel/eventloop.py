@@ -59,6 +59,7 @@ class IoLoop:
         self._wake_w.setblocking(False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._ops: deque[Callable[[], None]] = deque()
+        self._woken = False  # a wake-up is on its way: ops added meanwhile need no other
         self._tick = tick
         self._running = True
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -105,12 +106,19 @@ class IoLoop:
 
     def stop(self) -> None:
         self._running = False
+        self._woken = True
         self._wake()
         self._thread.join(timeout=5)
 
+    def defer(self, op: Callable[[], None]) -> None:
+        """Run ``op`` on the I/O thread soon (before it stops, at the latest)."""
+        self._call(op)
+
     def _call(self, op: Callable[[], None]) -> None:
         self._ops.append(op)
-        self._wake()
+        if not self._woken:
+            self._woken = True
+            self._wake()
 
     def _wake(self) -> None:
         try:
@@ -135,6 +143,7 @@ class IoLoop:
             if time.monotonic() >= next_tick:
                 next_tick = time.monotonic() + TICK
                 _guard(self._tick)
+        self._run_ops()
         for key in list(self._selector.get_map().values()):
             if key.data is not None:
                 key.data.sock.close()
@@ -143,6 +152,7 @@ class IoLoop:
         self._wake_w.close()
 
     def _run_ops(self) -> None:
+        self._woken = False  # before draining: an op added from now on wakes the loop again
         try:
             while self._wake_r.recv(4096):
                 pass

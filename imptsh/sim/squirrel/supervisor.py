@@ -124,12 +124,14 @@ class WorkerSupervisor:
 
     # --- workers --------------------------------------------------------------------------
     def _spawn(self, device_id: str, role: str) -> Side:
-        return self._spawn_many(device_id, [role])[0]
+        return self._spawn_many([(device_id, role)])[0]
 
-    def _spawn_many(self, device_id: str, roles: list[str]) -> list[Side]:
-        """New workers (never called with the runner lock held: it talks to the zygote)."""
+    def _spawn_many(self, wanted: list[tuple[str, str]]) -> list[Side]:
+        """New workers, one per (device id, role), forked in one exchange with the zygote
+        (never called with the runner lock held: it talks to the zygote)."""
         if self._closed:
             raise ZygoteError("the Squirrel runner is closed")
+        roles = [role for _, role in wanted]
         slots = [self._busy.allocate() if role != "compiler" else -1 for role in roles]
         requests = [
             ("compiler" if role == "compiler" else "host", slot)
@@ -143,7 +145,7 @@ class WorkerSupervisor:
                     self._busy.release(slot)
             raise
         sides = []
-        for role, slot, worker in zip(roles, slots, workers, strict=True):
+        for (device_id, role), slot, worker in zip(wanted, slots, workers, strict=True):
             side = Side(device_id, role, worker, slot, self._zygote.generation)
             with self._lock:
                 self._pids[worker.pid] = side
@@ -201,8 +203,8 @@ class WorkerSupervisor:
         side.retired = True
         if side.conn is not None:
             self._io.close(side.conn)
-        side.worker.kill()
-        side.worker.release()
+        worker = side.worker
+        self._io.defer(lambda: (worker.kill(), worker.release()))  # nothing it sends counts now
         self._fail_waits(side)
 
     def _retire_device(self, device: Device) -> None:
