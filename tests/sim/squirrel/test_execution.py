@@ -311,10 +311,7 @@ def test_start_many_starts_each_device_with_its_own_code(runner, recorder: Recor
     runner.start(code("dev2", device='server.log("old code");'))
     recorder.wait_line("dev2", "old code")
     runner.start_many(
-        [
-            code(name, device=f'server.log("{name} is " + hardware.getdeviceid());')
-            for name in names
-        ]
+        [code(name, device=f'server.log("{name} is " + hardware.getdeviceid());') for name in names]
     )
     for name in names:
         recorder.wait_line(name, "is")
