@@ -203,3 +203,45 @@ def test_recalled_lines_and_history_keep_no_secret(term):
     t.send("C-u", "history", "Enter")
     t.wait_for(r"imptsh> history\n +1  auth login --user demo --pwd \*\*\*\nimptsh>$")
     assert t.screen().count("hunter2-secret") == 1  # only where it was typed
+
+
+def without_the_vm(tmp_path: Path) -> str:
+    """A command line running `imptsh` with every installed package but the Squirrel VM's:
+    their site-packages entries are linked into a directory of their own, minus the VM."""
+    import sysconfig
+
+    site = Path(sysconfig.get_paths()["purelib"])
+    farm = tmp_path / "site-without-vm"
+    farm.mkdir()
+    for entry in site.iterdir():
+        if "squirrel" not in entry.name.lower() and not entry.name.endswith(".pth"):
+            (farm / entry.name).symlink_to(entry)
+    repo = Path(__file__).resolve().parents[2]
+    code = (
+        f"import sys; sys.path[:0] = [{str(repo)!r}, {str(farm)!r}]; "
+        "from imptsh.cli import main; sys.exit(main(['--sim', '--no-rc']))"
+    )
+    return f'{sys.executable} -I -S -c "{code}"'
+
+
+def test_the_sim_banner_says_when_device_code_is_not_executed(home: Path, tmp_path: Path):
+    t = Terminal(without_the_vm(tmp_path), home / "work", home)
+    try:
+        t.wait_for(r"imptsh>$")
+        assert (
+            "Note: Device and agent code is not executed (the Squirrel VM is not installed: "
+            "pip install 'imptsh[squirrel]' (package squirrel-lang-sq305)); simulated devices "
+            'only repeat the string literals of their code\'s top-level server.log("...") calls.'
+        ) in t.screen().replace("\n", " ")
+    finally:
+        t.close()
+
+
+def test_the_sim_banner_says_nothing_of_the_kind_when_code_runs(term):
+    from imptsh.sim import squirrel
+
+    if not squirrel.available():
+        pytest.skip(squirrel.unavailable_reason() or "no Squirrel VM")
+    t = term("--sim --no-rc")
+    t.wait_for(r"Connected to the bundled impCentral simulator.*\n(.*\n)*imptsh>$")
+    assert "not executed" not in t.screen()
