@@ -7,9 +7,11 @@ which take the backend as their first argument.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .faults import Faults
 from .model import Model, txn
-from .resources import accounts, devices, logs
+from .resources import accounts, devices, factory, logs
 from .runner import DEFAULT_PERIOD, CodeRunner, LiteralRunner, RunnerCallbacks, start_all
 from .store import Store
 
@@ -43,7 +45,7 @@ class Backend(Model):
         self.device_name_prefix = device_name_prefix
         self.tick_seconds = tick_seconds
         self._closed = False
-        self.runner.bind(RunnerCallbacks(log=self._runner_log))
+        self.runner.bind(RunnerCallbacks(log=self._runner_log, factory=self._runner_factory))
         if self.store.is_empty():
             self.reset()
         else:
@@ -53,6 +55,9 @@ class Backend(Model):
 
     def _runner_log(self, device_id: str, log_type: str, message: str) -> None:
         self.append_logs([(device_id, log_type, message)])
+
+    def _runner_factory(self, device_id: str, event: str, data: dict[str, Any]) -> Any:
+        return factory.on_event(self, device_id, event, data)
 
     def start_loaded_code(self) -> None:
         """Online devices that ran a deployment when the state was saved run it again."""

@@ -40,6 +40,7 @@ FIXTURE_TYPES = {PRE_FF: (PRE_PROD, PRE_DUT), FF: (PROD, DUT)}
 PRODUCTION_TYPES = (PROD, PRE_PROD)
 PRODUCTION_ENV_TYPES = (PROD, DUT, FF)
 AGENT_PREFIX = "/_agent/"  # agent URLs: <root>/_agent/<agent_id>[/<path>]
+WEBHOOK_DELIVERIES_KEPT = 1000
 
 KINDS = (
     "account",
@@ -149,6 +150,7 @@ class Model:
         self.login_tokens: dict[str, tuple[str, float]] = {}
         self.by_mac: dict[str, str] = {}
         self.runner_calls = RunnerCalls()
+        self.webhook_deliveries: deque[dict[str, Any]] = deque(maxlen=WEBHOOK_DELIVERIES_KEPT)
         self.agent_root: str | None = None
         """Where the simulator serves agent URLs (``http://HOST:PORT``), once it listens."""
         self._depth = 0
@@ -385,3 +387,4 @@ class Model:
             self.log_seq = {}
             self.login_tokens = {}
             self.by_mac = {}
+            self.webhook_deliveries.clear()

@@ -213,6 +213,8 @@ class CodeHost:
         elif op == "factory_result":
             if self.dispatch and "factory" in self.dispatch:
                 self.call(self.dispatch["factory"], message["id"], bool(message["result"]))
+            # The code has had the answer (its callback ran, or failed): the platform may go on.
+            self.emit({"t": "factory_done", "id": message["id"], "result": message["result"]})
 
     def load(self, message: dict[str, Any]) -> None:
         self.config = message

@@ -72,6 +72,7 @@ class Side:
     ended_at: float | None = None
     status: int | None = None
     waits: set[int] = field(default_factory=set)
+    blessings: dict[int, bool] = field(default_factory=dict)  # answered, not yet handled
 
 
 @dataclass(eq=False)
@@ -248,6 +249,8 @@ class WorkerSupervisor:
             self._resolve(side, message["id"], message)
         elif kind == "factory":
             self._dispatcher.submit(self._factory, side, message)
+        elif kind == "factory_done":
+            self._dispatcher.submit(self._blessed, side, message["id"])
         elif kind == "save":
             with self._lock:
                 self._saved[side.device_id] = message["data"]
@@ -318,6 +321,8 @@ class WorkerSupervisor:
             return
         device.sides[side.role] = None
         self._fail_waits(side)
+        for blessing in list(side.blessings):
+            self._dispatcher.submit(self._blessed, side, blessing)
         role = side.role
         now = self._now(side.device_id)
         if now - device.started[role] >= RESET_AFTER:
@@ -415,7 +420,20 @@ class WorkerSupervisor:
             if event == "bless":
                 result = bool(answer)
         if event == "bless" and not side.retired:
+            side.blessings[message["id"]] = result
             self._send(side, {"op": "factory_result", "id": message["id"], "result": result})
+
+    def _blessed(self, side: Side, blessing: int) -> None:
+        """The code has handled a blessing's answer (or its worker ended before it could):
+        the platform goes on (a blessed device moves on to its production code)."""
+        result = side.blessings.pop(blessing, None)
+        callback = self._callbacks.factory
+        if result is None or callback is None or side.retired:
+            return
+        try:
+            callback(side.device_id, "blessed", {"result": result})
+        except Exception:  # noqa: BLE001 - the platform's hook must not stop the runner
+            traceback.print_exc()
 
     # --- waiting for answers --------------------------------------------------------------
     def _new_wait(self, side: Side) -> Wait:
