@@ -62,6 +62,11 @@ class SimControl:
             raise NotASimulatorError(f"{self.endpoint} has no simulator control plane")
         return answer
 
+    def status(self) -> Resource:
+        """What the simulator says of itself (`simulator`, `runner`, `speed`); asking is how
+        a session finds out that it talks to one."""
+        return dict(self._request("GET", "/status").get("meta") or {})
+
     def present_devices(self, fixture_id: str, count: int) -> tuple[list[Resource], Resource]:
         """`count` new devices in front of the fixture: (the devices, the answer's meta:
         `fixture`, `dut_target`, `waiting`)."""

@@ -27,10 +27,13 @@ MAX_COUNT = 100
 
 
 def control(inv: Invocation) -> SimControl:
+    """The control plane of the session's simulator, once it has answered."""
     try:
-        return SimControl(inv.client)
+        sim = SimControl(inv.client)
+        sim.status()
     except NotASimulatorError as exc:
         raise _not_a_simulator(exc) from None
+    return sim
 
 
 def _not_a_simulator(exc: NotASimulatorError) -> CommandError:

@@ -196,6 +196,14 @@ class Control:
     def webhook_deliveries(self, body: Any, links: Links) -> tuple[int, Any]:
         return 200, {"data": webhooks.deliveries(self.backend)}
 
+    def status(self, body: Any, links: Links) -> tuple[int, Any]:
+        runner = self.backend.runner
+        name = {"SquirrelRunner": "squirrel", "LiteralRunner": "literal"}.get(
+            type(runner).__name__, type(runner).__name__
+        )
+        meta = {"simulator": "imptsh-sim", "runner": name, "speed": getattr(runner, "speed", 1.0)}
+        return 200, {"meta": meta}
+
     def tick(self, body: Any, links: Links) -> tuple[int, Any]:
         self.backend.tick()
         return 200, {"meta": {"tick": True}}
@@ -214,6 +222,7 @@ _ROUTES = [
     Route("POST", "faults", Control.add_faults, auth=False),
     Route("DELETE", "faults", Control.clear_faults, auth=False),
     Route("POST", "tick", Control.tick, auth=False),
+    Route("GET", "status", Control.status, auth=False),
     Route("POST", "factory/blinkup", Control.factory_blinkup, auth=False),
     Route("POST", "devices/*/blinkup", Control.end_user_blinkup, auth=False),
     Route("GET", "webhooks/deliveries", Control.webhook_deliveries, auth=False),

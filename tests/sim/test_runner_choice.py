@@ -131,3 +131,13 @@ def test_make_runner_refuses_what_it_does_not_know() -> None:
         make_runner("lua", 5.0)
     with pytest.raises(ValueError, match="speed must be a number above 0"):
         make_runner("literal", 5.0, speed=0)
+
+
+def test_the_control_plane_says_which_runner_runs_the_code() -> None:
+    import requests
+
+    with start(port=0, runner="literal", speed=3) as sim:
+        answer = requests.get(f"{sim.root_url}/_sim/status", timeout=10)
+        assert answer.json() == {
+            "meta": {"simulator": "imptsh-sim", "runner": "literal", "speed": 3.0}
+        }
