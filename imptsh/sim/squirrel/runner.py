@@ -1,4 +1,4 @@
-"""``SquirrelRunner``: the simulator's code runner on real Squirrel VMs (see README.md here).
+"""``SquirrelRunner``: the simulator's code runner on real Squirrel VMs (see imptsh/sim/README.md).
 
 It implements the ``CodeRunner`` contract on top of ``WorkerSupervisor``. Everything here is
 thread-safe; no public method holds a lock while it waits for a worker, and the only ones that
