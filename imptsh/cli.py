@@ -125,9 +125,9 @@ def help_text() -> str:
 
 
 @contextmanager
-def simulator(devices: int) -> Iterator[tuple[str, SessionLogin, str | None]]:
-    """The bundled simulator on a free loopback port, logged in as its demo user, and the
-    simulator's notice when it cannot run device code."""
+def simulator(devices: int, notices: list[str] | None = None) -> Iterator[tuple[str, SessionLogin]]:
+    """The bundled simulator on a free loopback port, logged in as its demo user; what it
+    says at start (that it cannot run device code) is added to `notices`."""
     from .sim.server import start  # only a --sim session needs the simulator
 
     sim = start(port=0, devices=devices)
@@ -137,7 +137,9 @@ def simulator(devices: int) -> Iterator[tuple[str, SessionLogin, str | None]]:
         creds = Credentials(
             tokens["access_token"], tokens["expires_at"], refresh_token=tokens.get("refresh_token")
         )
-        yield sim.base_url, SessionLogin(sim.base_url, creds, SIM_AUTH_TYPE), sim.runner_notice
+        if notices is not None and sim.runner_notice:
+            notices.append(sim.runner_notice)
+        yield sim.base_url, SessionLogin(sim.base_url, creds, SIM_AUTH_TYPE)
     finally:
         sim.stop()
 
@@ -158,13 +160,14 @@ def main(argv: list[str] | None = None) -> int:
     assert isinstance(flags, Flags)
     try:
         if flags.sim:
-            with simulator(flags.devices) as (endpoint, login, notice):
+            notices: list[str] = []
+            with simulator(flags.devices, notices) as (endpoint, login):
                 banner = (
                     f"Connected to the bundled impCentral simulator at {endpoint} as user "
                     f'"demo" with {flags.devices} simulated devices. This login lives only in '
                     "this session: no auth file or IMPT_* variable is used, and commands never "
                     "reach impCentral."
-                ) + (f"\nNote: {notice[0].upper()}{notice[1:]}" if notice else "")
+                ) + "".join(f"\nNote: {n[0].upper()}{n[1:]}" for n in notices)
                 return run(flags, Session(session_login=login, default_endpoint=endpoint), banner)
         session = Session(default_endpoint=flags.endpoint)
         return run(flags, session, _endpoint_banner(session) if flags.endpoint else "")

@@ -79,6 +79,7 @@ def test_the_factory_setup_rehearsed_in_a_shell_session(
     (work / "fixture.nut").write_text(FIXTURE_CODE)
     (work / "dut.nut").write_text(DUT_CODE)
     (work / "app.nut").write_text(APP_CODE)
+    (work / "agent.nut").write_text("")
     for line in (
         f"auth login --endpoint {squirrel_sim.base_url} --user demo --pwd demo",
         "product create -n MyProduct",
@@ -86,9 +87,9 @@ def test_the_factory_setup_rehearsed_in_a_shell_session(
         "dg create -n MyPreDUTDG -y pre-dut -p MyProduct",
         "dg create -n MyPreFactoryDG -y pre-factory -p MyProduct --dut MyPreDUTDG "
         "--target MyPreProductionDG",
-        "build deploy -g MyPreProductionDG -x app.nut -y app.nut",
-        "build deploy -g MyPreDUTDG -x dut.nut -y app.nut",
-        "build deploy -g MyPreFactoryDG -x fixture.nut -y app.nut",
+        "build deploy -g MyPreProductionDG -x app.nut -y agent.nut",
+        "build deploy -g MyPreDUTDG -x dut.nut -y agent.nut",
+        "build deploy -g MyPreFactoryDG -x fixture.nut -y agent.nut",
         "webhook create -g MyPreProductionDG -u https://example.com/blessed -e blessing -m json",
         "device assign -d myDevice1 -g MyPreFactoryDG -q",
     ):
