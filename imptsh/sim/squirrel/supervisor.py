@@ -322,7 +322,7 @@ class WorkerSupervisor:
         device.sides[side.role] = None
         self._fail_waits(side)
         for blessing in list(side.blessings):
-            self._dispatcher.submit(self._blessed, side, blessing)
+            self._dispatcher.submit(self._blessed, side, blessing, urgent=True)
         role = side.role
         now = self._now(side.device_id)
         if now - device.started[role] >= RESET_AFTER:
