@@ -238,6 +238,14 @@ def test_syntax_errors_in_both_files_are_reported_in_json(api: SimApi, impt_sq: 
         "device_code error (line 2, column 16): expression expected "
         "agent_code error (line 1, column 10): expected 'IDENTIFIER'"
     }
+    r = impt_sq("build deploy -g G -x broken.nut -y agent.nut -z debug")
+    assert r.status == 1
+    assert lines(r.out)[-4:] == [
+        "Error: Compilation Error: Device code compile failed",
+        "device_code error (line 2, column 16): expression expected",
+        "agent_code error (line 1, column 10): expected 'IDENTIFIER'",
+        FAILS,
+    ]
 
 
 RUNTIME_ERROR = """

@@ -175,6 +175,26 @@ def test_blinked_up_devices_are_tested_blessed_and_run_production_code(
         )
 
 
+def test_factory_calls_throw_in_production_firmware(
+    squirrel_sim: Any, api: SimApi, factory: dict[str, Any]
+) -> None:
+    api.deploy(factory["dut"], DUT_CODE % "true")
+    api.deploy(
+        factory["prod"],
+        'try { server.bless(true, null); } catch (e) { server.log("refused: " + e); }',
+    )
+    [dut] = blink(squirrel_sim, api, factory["fixture"], 1)
+    log = wait_until(
+        lambda: (h := history(api, dut)) and h[-1][1].startswith("refused") and h,
+        "the production code",
+    )
+    assert log[-1] == (
+        "server.log",
+        "refused: server.bless() is only available in factory firmware (this device runs "
+        "pre_production_devicegroup code)",
+    )
+
+
 def test_a_device_that_fails_its_test_stays_in_the_dut_group(
     squirrel_sim: Any, api: SimApi, factory: dict[str, Any]
 ) -> None:
