@@ -125,7 +125,10 @@ class CodeHost:
         while True:
             ready = select.select([self.sock], [], [], self.next_wait())[0]
             if ready:
-                data = self.sock.recv(1 << 16)
+                try:
+                    data = self.sock.recv(1 << 16)
+                except OSError:  # the runner has gone (or dropped this worker)
+                    return
                 if not data:
                     return
                 for message in self.reader.feed(data):

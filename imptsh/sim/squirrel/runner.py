@@ -104,28 +104,31 @@ class SquirrelRunner(WorkerSupervisor):
                 self._devices[code.device_id] = device
                 self._agents[code.agent_id] = code.device_id
                 started.append(device)
-        wanted = [(d.code.device_id, role) for d in started for role in ("agent", "device")]
-        sides: list[Side] = []
-        try:
-            for first in range(0, len(wanted), SPAWN_BATCH):
-                sides += self._spawn_many(wanted[first : first + SPAWN_BATCH])
-        except ZygoteError as exc:
+        # Batch by batch: the devices of one batch load their code while the next is forked.
+        per_batch = SPAWN_BATCH // 2
+        for first in range(0, len(started), per_batch):
+            batch = started[first : first + per_batch]
+            wanted = [(d.code.device_id, role) for d in batch for role in ("agent", "device")]
+            try:
+                sides = self._spawn_many(wanted)
+            except ZygoteError as exc:
+                self._not_started(started[first:], exc)
+                return
             with self._lock:
-                for side in sides:
-                    self._retire(side)
-                for device in started:
-                    if self._devices.get(device.code.device_id) is device:
-                        self._forget(device)
-            for device in started:
-                self._log(
-                    device.code.device_id,
-                    "server.error",
-                    f"ERROR: the simulator could not start the code: {exc}",
-                )
-            return
+                for index, device in enumerate(batch):
+                    self._launch(device, sides[2 * index], sides[2 * index + 1])
+
+    def _not_started(self, devices: list[Device], exc: ZygoteError) -> None:
         with self._lock:
-            for index, device in enumerate(started):
-                self._launch(device, sides[2 * index], sides[2 * index + 1])
+            for device in devices:
+                if self._devices.get(device.code.device_id) is device:
+                    self._forget(device)
+        for device in devices:
+            self._log(
+                device.code.device_id,
+                "server.error",
+                f"ERROR: the simulator could not start the code: {exc}",
+            )
 
     def _launch(self, device: Device, agent: Side, dev_side: Side) -> None:
         """Load a started device's code into its two new workers (runner lock held)."""

@@ -202,10 +202,10 @@ class WorkerSupervisor:
     def _retire(self, side: Side) -> None:
         """Stop a worker for good: nothing it still sends counts."""
         side.retired = True
-        if side.conn is not None:
-            self._io.close(side.conn)
         worker = side.worker
         self._io.defer(lambda: (worker.kill(), worker.release()))  # nothing it sends counts now
+        if side.conn is not None:
+            self._io.close(side.conn)  # after the kill: the worker never sees its socket close
         self._fail_waits(side)
 
     def _retire_device(self, device: Device) -> None:
