@@ -195,6 +195,29 @@ def test_factory_calls_throw_in_production_firmware(
     )
 
 
+def test_a_group_that_loads_no_code_after_blessing_waits_for_a_restart(
+    squirrel_sim: Any, api: SimApi, factory: dict[str, Any]
+) -> None:
+    prod = factory["prod"]
+    body = {
+        "data": {
+            "type": PRE_PROD,
+            "id": prod["id"],
+            "attributes": {"load_code_after_blessing": False},
+        }
+    }
+    api.client.patch(f"/devicegroups/{prod['id']}", body)
+    api.deploy(factory["dut"], DUT_CODE % "true")
+    [dut] = blink(squirrel_sim, api, factory["fixture"], 1)
+    wait_until(lambda: ("server.log", "blessed: true") in history(api, dut), "the blessing")
+    # (a clock step answers once the device's worker has handled everything sent before)
+    sim_control(squirrel_sim, f"devices/{dut}/clock", {"seconds": 0})
+    assert api.device(dut)["relationships"]["devicegroup"]["id"] == prod["id"]
+    assert ("server.log", f"production {dut}") not in history(api, dut)
+    resources.restart_device(api.client, dut)
+    wait_until(lambda: ("server.log", f"production {dut}") in history(api, dut), "a restart")
+
+
 def test_a_device_that_fails_its_test_stays_in_the_dut_group(
     squirrel_sim: Any, api: SimApi, factory: dict[str, Any]
 ) -> None:

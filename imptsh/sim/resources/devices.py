@@ -118,16 +118,20 @@ def restart(m: Model, dev: Record, reason: str = "restart") -> None:
 
 
 def running_code(m: Model, dev: Record, reason: str) -> DeviceCode | None:
-    """What an online device runs (its group's deployment it was restarted into), if any."""
+    """What an online device runs (its group's deployment it was restarted into), if any.
+    The firmware's kind follows the deployment's group: a device blessed into a production
+    group that does not load code after blessing runs its factory firmware until it
+    restarts."""
     dg = m.t["devicegroup"].get(dev.get("devicegroup") or "")
     dep = m.t["deployment"].get(dev.get("deployment") or "")
     if dg is None or dep is None or not dev["device_online"]:
         return None
+    firmware = m.t["devicegroup"].get(dep.get("devicegroup") or "") or dg
     extra: dict[str, Any] = {}
     url = m.agent_url(dev["agent_id"])
     if url is not None:
         extra["agent_url"] = url  # what `http.agenturl()` answers: the URL `device info` shows
-    params = factory_configparams(m, dev, dg)
+    params = factory_configparams(m, dev, firmware)
     if params:
         extra["configparams"] = params
     return DeviceCode(
@@ -138,7 +142,7 @@ def running_code(m: Model, dev: Record, reason: str) -> DeviceCode | None:
         device_code=dep["device_code"],
         agent_code=dep["agent_code"],
         dg_id=dg["id"],
-        dg_type=dg["type"],
+        dg_type=firmware["type"],
         reason=reason,
         extra=extra,
     )
