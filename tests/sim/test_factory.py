@@ -61,6 +61,10 @@ def api(squirrel_sim: Any) -> SimApi:
 
 @pytest.fixture
 def factory(api: SimApi) -> dict[str, Any]:
+    return factory_setup(api)
+
+
+def factory_setup(api: SimApi) -> dict[str, Any]:
     """The Development Guide's factory setup: a pre-factory fixture group whose targets are
     a pre-DUT and a pre-production group, each with its code; a blessing and a blinkup
     webhook on the production target; the fixture device assigned and running."""
@@ -216,6 +220,40 @@ def test_a_group_that_loads_no_code_after_blessing_waits_for_a_restart(
     assert ("server.log", f"production {dut}") not in history(api, dut)
     resources.restart_device(api.client, dut)
     wait_until(lambda: ("server.log", f"production {dut}") in history(api, dut), "a restart")
+
+
+def test_restored_from_its_file_such_a_device_runs_its_factory_firmware_again(
+    tmp_path: Any,
+) -> None:
+    from imptsh.sim import squirrel
+    from imptsh.sim.server import start
+
+    db = str(tmp_path / "sim.db")
+    with start(port=0, db=db, log_interval=0, runner=squirrel.SquirrelRunner) as sim:
+        api = SimApi(sim)
+        setup = factory_setup(api)
+        prod = setup["prod"]
+        api.client.patch(
+            f"/devicegroups/{prod['id']}",
+            {
+                "data": {
+                    "type": PRE_PROD,
+                    "id": prod["id"],
+                    "attributes": {"load_code_after_blessing": False},
+                }
+            },
+        )
+        api.deploy(setup["dut"], DUT_CODE % "true")
+        [dut] = blink(sim, api, setup["fixture"], 1)
+        wait_until(lambda: ("server.log", "blessed: true") in history(api, dut), "the blessing")
+    with start(port=0, db=db, log_interval=0, runner=squirrel.SquirrelRunner) as sim:
+        api = SimApi(sim)
+        # Still the DUT's code, as factory firmware: bless() answers (no longer a DUT: false).
+        log = wait_until(
+            lambda: (h := history(api, dut)).count(("server.log", "blessed: false")) == 1 and h,
+            "the factory firmware to run again",
+        )
+        assert not [line for line in log if line[0] == "server.error"]
 
 
 def test_a_device_that_fails_its_test_stays_in_the_dut_group(
