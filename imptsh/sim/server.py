@@ -221,7 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-interval",
         type=float,
         default=5.0,
-        help="seconds between the simulated devices' periodic log lines (0 = never)",
+        help="the literal runner's period: seconds between the periodic log lines of devices "
+        "that do not execute their code (0 = only when the control plane moves their clocks)",
     )
     p.add_argument(
         "--runner",
