@@ -94,10 +94,12 @@ def blinkup(inv: Invocation) -> None:
     except NotASimulatorError as exc:
         raise _not_a_simulator(exc) from None
     waiting = len(meta.get("waiting") or devices)
+    target = str(meta.get("dut_target"))
+    dut_group = inv.identifier.get("dg", target) or {}
     inv.out.info(
         f'{len(devices)} new Device(s) are in front of BlinkUp fixture "{ident}" '
         f"({waiting} waiting in all): its code's next server.factoryblinkup() call enrols "
-        f'them in Device Group "{meta.get("dut_target")}".'
+        f'them in Device Group "{(dut_group.get("attributes") or {}).get("name") or target}".'
     )
     info_blocks(inv, [short_view("device", d) for d in devices])
     if inv.out.is_json:
