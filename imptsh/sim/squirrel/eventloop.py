@@ -152,12 +152,15 @@ class IoLoop:
         self._wake_w.close()
 
     def _run_ops(self) -> None:
-        self._woken = False  # before draining: an op added from now on wakes the loop again
         try:
             while self._wake_r.recv(4096):
                 pass
         except BlockingIOError:
             pass
+        # After draining, before running: an op added before this runs below; one added after
+        # it sends a wake-up of its own. (Cleared before draining, a wake-up sent in between
+        # would be drained while the flag says one is on its way, and later ops would wait.)
+        self._woken = False
         while self._ops:
             _guard(self._ops.popleft())
 
