@@ -62,7 +62,10 @@ def new_mac(rng: random.Random) -> str:
 
 
 def new_agent_id(rng: random.Random) -> str:
-    return "".join(rng.choice(_AGENT_ALPHABET) for _ in range(12))
+    """12 characters of the URL-safe base64 alphabet; the first is a letter or digit, so that
+    an agent id can follow an option on a command line (`-d <agent id>`)."""
+    first = rng.choice(_AGENT_ALPHABET[:62])
+    return first + "".join(rng.choice(_AGENT_ALPHABET) for _ in range(11))
 
 
 def new_ip(rng: random.Random) -> str:
