@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from imptsh.sim import squirrel  # noqa: E402
-from imptsh.sim.squirrel.contract import DeviceCode, RunnerCallbacks  # noqa: E402
+from imptsh.sim.runner import DeviceCode, RunnerCallbacks  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 

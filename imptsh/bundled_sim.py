@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from .api.auth import login_with_password
@@ -41,10 +42,14 @@ class BundledSimulator:
         self._credentials: Credentials | None = None
         self._error: str | None = None
         self._stopped = False
+        self._notify: Callable[[str], None] | None = None
 
-    def start(self) -> None:
-        """Starts the simulator and logs in, in a background thread (once)."""
+    def start(self, notify: Callable[[str], None] | None = None) -> None:
+        """Starts the simulator and logs in, in a background thread (once). `notify` gets
+        what the simulator says at start (that it cannot run device code, and why)."""
         with self._lock:
+            if notify is not None:
+                self._notify = notify
             if self._thread is not None or self._stopped:
                 return
             self._thread = threading.Thread(
@@ -90,6 +95,9 @@ class BundledSimulator:
                 tokens["expires_at"],
                 refresh_token=tokens.get("refresh_token"),
             )
+            notice = self._server.runner_notice
+            if notice and self._notify is not None:
+                self._notify(f"Note: {notice[0].upper()}{notice[1:]}")
         except Exception as exc:  # noqa: BLE001 - reported to whoever waits for the login
             self._error = str(exc) or type(exc).__name__
         finally:

@@ -6,7 +6,7 @@ import gc
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,7 +171,7 @@ def _main(argv: list[str]) -> int:
                     "never reach impCentral."
                 )
                 session = Session(session_login=bundled.login, default_endpoint=bundled.endpoint)
-                return run(flags, session, banner, start_in_background=bundled.start)
+                return run(flags, session, banner, bundled=bundled)
             finally:
                 bundled.stop()
         session = Session(default_endpoint=flags.endpoint)
@@ -208,17 +208,17 @@ def run(
     flags: Flags,
     session: Session,
     banner: str = "",
-    start_in_background: Callable[[], None] | None = None,
+    bundled: BundledSimulator | None = None,
 ) -> int:
-    """Runs what `flags` ask for. `start_in_background` starts work the session will need
-    (the bundled simulator): an interactive shell calls it once its first prompt is shown,
-    anything else at once."""
+    """Runs what `flags` ask for. `bundled` is the `--sim` simulator: an interactive shell
+    starts it once its first prompt is shown (and shows its notice above the prompt),
+    anything else at once (its notice on stderr)."""
     rest = flags.rest
     interactive = flags.command_line is None and not rest and sys.stdin.isatty()
     if not interactive:
         gc.enable()  # no prompt to hurry to
-        if start_in_background is not None:
-            start_in_background()
+        if bundled is not None:
+            bundled.start(notify=_print_notice)
     if rest and rest[0] in groups() and flags.command_line is None:
         if flags.rc:
             status = _make_shell(session).run_file(Path(flags.rc), keep_going=True)
@@ -264,13 +264,17 @@ def run(
         if banner:
             shell.poutput(banner)
         shell.after_first_prompt(_collect_garbage_again)
-        if start_in_background is not None:
-            shell.after_first_prompt(start_in_background)
+        if bundled is not None:
+            shell.after_first_prompt(lambda: bundled.start(notify=shell.alert))
         shell.refresh_prompt()
         shell.exit_code = 0
         return shell.cmdloop()
     finally:
         _end_log_tasks(session, announce=not interactive)
+
+
+def _print_notice(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def _end_log_tasks(session: Session, *, announce: bool) -> None:

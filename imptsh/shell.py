@@ -68,6 +68,7 @@ SHELL_HELP = (
     ("run_script FILE", "run the commands in FILE; stops at the first failing line"),
     ("shell CMD", "run CMD in the system shell (also !CMD)"),
     ("quit", "leave imptsh (also Ctrl-D)"),
+    ("sim", "factory BlinkUp, end-user BlinkUp, webhook deliveries (simulator sessions only)"),
 )
 
 
@@ -139,7 +140,7 @@ class ImptShell(PromptAndToolbar, cmd2.Cmd):
         self._failed_builtin = False
         self._running_command = False
         self._dg_names: dict[tuple[str, str], str] = {}
-        for group in groups().values():
+        for group in groups(shell=True).values():
             self.register_command_set(_group_command_set(group)())
         self.add_settable(
             cmd2.Settable(
@@ -234,7 +235,7 @@ class ImptShell(PromptAndToolbar, cmd2.Cmd):
     def run_tokens(self, tokens: list[str]) -> int:
         """Runs one impt command (everything after `impt`)."""
         try:
-            status = run_line(self.session, tokens, self.stdout, full_usage=False)
+            status = run_line(self.session, tokens, self.stdout, full_usage=False, shell=True)
         except BrokenPipeError as exc:
             if self.stdout is self._process_stdout:
                 raise PassThroughException(wrapped_ex=exc) from None  # nobody reads imptsh
@@ -373,8 +374,8 @@ class ImptShell(PromptAndToolbar, cmd2.Cmd):
             self.poutput('Type "GROUP --help" or "GROUP COMMAND --help" for details.')
             self.poutput("Several commands on one line: separate them with ';'.")
             return
-        if words[0] in registry:
-            group = registry[words[0]]
+        if words[0] in groups(shell=True):
+            group = groups(shell=True)[words[0]]
             if len(words) > 1 and words[1] in group.commands:
                 self.poutput(group.commands[words[1]].help_text())
             else:
@@ -481,6 +482,10 @@ class ImptShell(PromptAndToolbar, cmd2.Cmd):
 
     def help_tasks(self) -> None:
         self.poutput(shell_group.help_text())
+
+    def alert(self, text: str) -> None:
+        """`text` above the prompt, without disturbing what is being typed (any thread)."""
+        self.add_alert(msg=text)
 
     def run_logs_in_background(self, *, above_prompt: bool) -> None:
         """`log stream` and --log start background tasks from now on; their lines go above

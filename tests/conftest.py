@@ -53,7 +53,7 @@ for _var in (
 def sim_server() -> Iterator[object]:
     from imptsh.sim.server import start
 
-    sim = start(port=0, devices=3, log_interval=0.5)
+    sim = start(port=0, devices=3, log_interval=0.5, runner="literal")
     yield sim
     sim.stop()
 
@@ -63,6 +63,33 @@ def sim(sim_server: object) -> object:
     """The simulator with fresh state: user demo/demo, 3 unassigned online devices."""
     sim_server.reset()
     return sim_server
+
+
+@pytest.fixture(scope="session")
+def squirrel_sim_server() -> Iterator[object]:
+    """A simulator whose devices run their code on the Squirrel VM (skips without it).
+    Device clocks follow the wall clock; tests move them on through the control plane. A
+    handler may run 1 s before the watchdog stops it."""
+    from imptsh.sim import squirrel
+    from imptsh.sim.server import start
+
+    if not squirrel.available():
+        pytest.skip(squirrel.unavailable_reason() or "the Squirrel VM is not available")
+    sim = start(
+        port=0,
+        devices=3,
+        log_interval=0,
+        runner=lambda: squirrel.SquirrelRunner(handler_timeout=1.0),
+    )
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def squirrel_sim(squirrel_sim_server: object) -> object:
+    """The Squirrel-running simulator with fresh state (nothing running, 3 devices)."""
+    squirrel_sim_server.reset()
+    return squirrel_sim_server
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ exists; a module named here that is missing fails at import."""
 
 from __future__ import annotations
 
-from . import account, auth, build, device, dg, log, loginkey, product, project, webhook
+from . import account, auth, build, device, dg, log, loginkey, product, project, sim, webhook
 from .spec import Group
 
 GROUPS: dict[str, Group] = {
@@ -13,8 +13,12 @@ GROUPS: dict[str, Group] = {
 GROUP_DESCRIPTIONS = {name: group.description for name, group in GROUPS.items()}
 
 
-def groups() -> dict[str, Group]:
-    return GROUPS
+SHELL_GROUPS: dict[str, Group] = {sim.group.name: sim.group}
+"""imptsh's own groups: the shell offers them, one-shot mode (impt's command line) does not."""
+
+
+def groups(*, shell: bool = False) -> dict[str, Group]:
+    return {**GROUPS, **SHELL_GROUPS} if shell else GROUPS
 
 
 def root_help() -> str:

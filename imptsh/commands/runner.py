@@ -30,10 +30,16 @@ OK, FAILED = 0, 1
 
 
 def run_line(
-    session: Session, tokens: list[str], stream: IO[str], *, full_usage: bool = True
+    session: Session,
+    tokens: list[str],
+    stream: IO[str],
+    *,
+    full_usage: bool = True,
+    shell: bool = False,
 ) -> int:
-    """`tokens` is everything after `impt`: group, command and options."""
-    registry = groups()
+    """`tokens` is everything after `impt`: group, command and options (with `shell`, the
+    shell's own groups too)."""
+    registry = groups(shell=shell)
     if not tokens or tokens[0] not in registry:
         if tokens and tokens[0] in ("--help", "-h"):
             stream.write(root_help() + "\n")

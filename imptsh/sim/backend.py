@@ -7,10 +7,12 @@ which take the backend as their first argument.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .faults import Faults
 from .model import Model, txn
-from .resources import accounts, devices, logs
-from .runner import DEFAULT_PERIOD, CodeRunner, LiteralRunner, RunnerCallbacks
+from .resources import accounts, devices, factory, logs
+from .runner import DEFAULT_PERIOD, CodeRunner, LiteralRunner, RunnerCallbacks, start_all
 from .store import Store
 
 
@@ -29,7 +31,10 @@ class Backend(Model):
         token_ttl: float = 3600,
         runner: CodeRunner | None = None,
         tick_seconds: float = DEFAULT_PERIOD,
+        defer_start: bool = False,
     ) -> None:
+        """``defer_start``: devices of a loaded ``db`` start running their code only at
+        :meth:`start_loaded_code` (the simulator first learns where it serves agent URLs)."""
         super().__init__(
             Store(db),
             runner if runner is not None else LiteralRunner(0),
@@ -40,23 +45,25 @@ class Backend(Model):
         self.device_name_prefix = device_name_prefix
         self.tick_seconds = tick_seconds
         self._closed = False
-        self.runner.bind(RunnerCallbacks(log=self._runner_log))
+        self.runner.bind(RunnerCallbacks(log=self._runner_log, factory=self._runner_factory))
         if self.store.is_empty():
             self.reset()
         else:
             self.load()
-            self._restart_loaded_devices()
+            if not defer_start:
+                self.start_loaded_code()
 
     def _runner_log(self, device_id: str, log_type: str, message: str) -> None:
         self.append_logs([(device_id, log_type, message)])
 
-    def _restart_loaded_devices(self) -> None:
+    def _runner_factory(self, device_id: str, event: str, data: dict[str, Any]) -> Any:
+        return factory.on_event(self, device_id, event, data)
+
+    def start_loaded_code(self) -> None:
         """Online devices that ran a deployment when the state was saved run it again."""
         with self.lock:
             codes = [devices.running_code(self, d, "restart") for d in self.t["device"].values()]
-        for code in codes:
-            if code is not None:
-                self.runner.start(code)
+        start_all(self.runner, [code for code in codes if code is not None])
 
     def reset(self) -> None:
         """Forget everything (running code included) and re-seed the default account and

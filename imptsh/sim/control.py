@@ -1,5 +1,6 @@
 """The ``/_sim/`` control plane: reset, seeding, log injection, connectivity, device clocks,
-zombie deployments and fault injection.
+the Connected Factory (BlinkUp, recorded webhook deliveries), zombie deployments and fault
+injection.
 
 No token is needed, but only loopback clients are served (403 otherwise, see the HTTP layer).
 Each handler takes ``(control, body, links, *captured segments)`` and returns
@@ -14,7 +15,7 @@ from . import jsonapi
 from .errors import ApiError, bad_request
 from .faults import DEFAULT_COMPILE_ERROR, CompileFault
 from .jsonapi import Links
-from .resources import accounts, deployments, devices, logs
+from .resources import accounts, deployments, devices, factory, logs, webhooks
 from .routing import Route, Router
 from .runner import CodeError
 
@@ -180,6 +181,29 @@ class Control:
         dep = deployments.create_zombie(self.backend, body)
         return 201, {"data": self._render("deployment", dep, links)}
 
+    def factory_blinkup(self, body: Any, links: Links) -> tuple[int, Any]:
+        fixture, created = factory.present_devices(self.backend, body)
+        with self.backend.lock:
+            target = self.backend.t["devicegroup"][fixture["devicegroup"]]["dut_target"]
+            waiting = [d["id"] for d in factory.waiting(self.backend, fixture["id"])]
+        meta = {"fixture": fixture["id"], "dut_target": target, "waiting": waiting}
+        return 201, {"data": [self._render("device", d, links) for d in created], "meta": meta}
+
+    def end_user_blinkup(self, body: Any, links: Links, device: str) -> tuple[int, Any]:
+        dev = factory.end_user_blinkup(self.backend, device, body)
+        return 200, {"data": self._render("device", dev, links)}
+
+    def webhook_deliveries(self, body: Any, links: Links) -> tuple[int, Any]:
+        return 200, {"data": webhooks.deliveries(self.backend)}
+
+    def status(self, body: Any, links: Links) -> tuple[int, Any]:
+        runner = self.backend.runner
+        name = {"SquirrelRunner": "squirrel", "LiteralRunner": "literal"}.get(
+            type(runner).__name__, type(runner).__name__
+        )
+        meta = {"simulator": "imptsh-sim", "runner": name, "speed": getattr(runner, "speed", 1.0)}
+        return 200, {"meta": meta}
+
     def tick(self, body: Any, links: Links) -> tuple[int, Any]:
         self.backend.tick()
         return 200, {"meta": {"tick": True}}
@@ -198,5 +222,9 @@ _ROUTES = [
     Route("POST", "faults", Control.add_faults, auth=False),
     Route("DELETE", "faults", Control.clear_faults, auth=False),
     Route("POST", "tick", Control.tick, auth=False),
+    Route("GET", "status", Control.status, auth=False),
+    Route("POST", "factory/blinkup", Control.factory_blinkup, auth=False),
+    Route("POST", "devices/*/blinkup", Control.end_user_blinkup, auth=False),
+    Route("GET", "webhooks/deliveries", Control.webhook_deliveries, auth=False),
     Route("POST", "zombies", Control.create_zombie, auth=False),
 ]

@@ -12,11 +12,10 @@ from typing import Any
 from urllib.parse import quote
 
 from .errors import bad_request
-from .model import PRODUCTION_TYPES, Model, Record
+from .model import AGENT_PREFIX, PRODUCTION_TYPES, Model, Record
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-AGENT_PREFIX = "/_agent/"  # agent URLs: <root>/_agent/<agent_id>[/<path>]
 
 _PATHS = {
     "account": "/accounts/",

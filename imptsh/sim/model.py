@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import ApiError, not_found
 from .faults import Faults
-from .runner import CodeRunner
+from .runner import CodeRunner, DeviceCode, start_all
 from .store import LOG_KEEP, Store
 from .streams import Event, LogStream
 
@@ -39,6 +39,8 @@ DG_TYPES = (DEV, PRE_FF, PRE_DUT, PRE_PROD, FF, DUT, PROD)
 FIXTURE_TYPES = {PRE_FF: (PRE_PROD, PRE_DUT), FF: (PROD, DUT)}
 PRODUCTION_TYPES = (PROD, PRE_PROD)
 PRODUCTION_ENV_TYPES = (PROD, DUT, FF)
+AGENT_PREFIX = "/_agent/"  # agent URLs: <root>/_agent/<agent_id>[/<path>]
+WEBHOOK_DELIVERIES_KEPT = 1000
 
 KINDS = (
     "account",
@@ -114,6 +116,17 @@ class RunnerCalls:
                 self._cond.notify_all()
 
 
+class _Starts:
+    """Devices whose code starts after a commit, handed to the runner together."""
+
+    def __init__(self, runner: CodeRunner, code: DeviceCode) -> None:
+        self.runner = runner
+        self.codes = [code]
+
+    def __call__(self) -> None:
+        start_all(self.runner, self.codes)
+
+
 class Model:
     """Records, device logs, log streams and the transaction machinery."""
 
@@ -137,6 +150,9 @@ class Model:
         self.login_tokens: dict[str, tuple[str, float]] = {}
         self.by_mac: dict[str, str] = {}
         self.runner_calls = RunnerCalls()
+        self.webhook_deliveries: deque[dict[str, Any]] = deque(maxlen=WEBHOOK_DELIVERIES_KEPT)
+        self.agent_root: str | None = None
+        """Where the simulator serves agent URLs (``http://HOST:PORT``), once it listens."""
         self._depth = 0
         self._undo: dict[tuple[str, str], Record | None] = {}
         self._meta_before: dict[str, Any] = {}
@@ -237,6 +253,15 @@ class Model:
         """Run ``call`` (a code-runner call) once this transaction has committed."""
         self._after.append(call)
 
+    def start_after_commit(self, code: DeviceCode) -> None:
+        """Start (or restart) a device's code once this transaction has committed; starts
+        queued one after another reach the runner in one call (a group restart)."""
+        last = self._after[-1] if self._after else None
+        if isinstance(last, _Starts):
+            last.codes.append(code)
+        else:
+            self._after.append(_Starts(self.runner, code))
+
     def rebuild_indexes(self) -> None:
         self.by_mac = {d["mac_address"]: d["id"] for d in self.t["device"].values()}
 
@@ -325,6 +350,10 @@ class Model:
             raise not_found("device", ident)
         return dev
 
+    def agent_url(self, agent_id: str) -> str | None:
+        """The agent URL the simulator serves for ``agent_id`` (None before it listens)."""
+        return self.agent_root + AGENT_PREFIX + agent_id if self.agent_root else None
+
     def device_by_agent(self, agent_id: str) -> Record | None:
         """The assigned device whose agent has this id (an unassigned device has no agent)."""
         for dev in self.t["device"].values():
@@ -358,3 +387,4 @@ class Model:
             self.log_seq = {}
             self.login_tokens = {}
             self.by_mac = {}
+            self.webhook_deliveries.clear()

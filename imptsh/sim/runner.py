@@ -60,6 +60,10 @@ class RunnerCallbacks:
 
 
 class CodeRunner(Protocol):
+    """What runs device and agent code. A runner may also offer
+    ``start_many(codes: list[DeviceCode])``: ``start`` for several devices at once (see
+    :func:`start_all`)."""
+
     def bind(self, callbacks: RunnerCallbacks) -> None: ...
     def compile_errors(self, device_code: str, agent_code: str) -> list[CodeError]: ...
     def start(self, code: DeviceCode) -> None: ...  # (re)start the device's and agent's code
@@ -76,6 +80,16 @@ class CodeRunner(Protocol):
     def advance_clock(self, device_id: str, seconds: float) -> None: ...  # tests: fire timers
     def running(self) -> dict[str, str]: ...  # device_id -> deployment_id
     def close(self) -> None: ...
+
+
+def start_all(runner: CodeRunner, codes: list[DeviceCode]) -> None:
+    """Start several devices' code: in one call when the runner offers ``start_many``."""
+    start_many = getattr(runner, "start_many", None)
+    if start_many is not None and len(codes) > 1:
+        start_many(codes)
+        return
+    for code in codes:
+        runner.start(code)
 
 
 # ---------------------------------------------------------------------------------------
@@ -215,11 +229,16 @@ class LiteralRunner:
     """Echoes the ``server.log`` literals of running code every ``interval`` seconds.
 
     ``interval`` <= 0 means device time only moves through :meth:`advance_clock` (and
-    :meth:`tick`), with a period of :data:`DEFAULT_PERIOD` seconds.
+    :meth:`tick`), with a period of :data:`DEFAULT_PERIOD` seconds. Device time runs
+    ``speed`` times faster than the wall clock (one emission every ``interval / speed``
+    seconds).
     """
 
-    def __init__(self, interval: float = DEFAULT_PERIOD) -> None:
+    def __init__(self, interval: float = DEFAULT_PERIOD, speed: float = 1.0) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed must be a positive number, not {speed!r}")
         self.period = interval if interval > 0 else DEFAULT_PERIOD
+        self.speed = float(speed)
         self._realtime = interval > 0
         self._lock = threading.Lock()
         self._running: dict[str, _Running] = {}
@@ -230,7 +249,7 @@ class LiteralRunner:
     def bind(self, callbacks: RunnerCallbacks) -> None:
         self._callbacks = callbacks
         if self._realtime and self._clock is None:
-            self._clock = _Clock(self.tick, self.period)
+            self._clock = _Clock(self.tick, self.period / self.speed)
             self._clock.start()
 
     def compile_errors(self, device_code: str, agent_code: str) -> list[CodeError]:

@@ -9,23 +9,61 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from . import squirrel
 from .backend import Backend
 from .http import API_PREFIX, App, SimHTTPServer
 from .jsonapi import Links
 from .resources.logs import close_streams
 from .runner import DEFAULT_PERIOD, CodeRunner, LiteralRunner
 
-RunnerChoice = CodeRunner | Callable[[], CodeRunner] | None
+RUNNER_NAMES = ("auto", "squirrel", "literal")
+RunnerChoice = CodeRunner | Callable[[], CodeRunner] | str | None
+MAX_SPEED = 10_000.0
 
 
-def make_runner(runner: RunnerChoice, log_interval: float) -> CodeRunner:
-    """The code runner to use: the one given, one made by the factory given, or by default a
-    :class:`LiteralRunner` emitting every ``log_interval`` seconds (0 = only on demand)."""
-    if runner is None:
-        return LiteralRunner(log_interval)
+class RunnerUnavailable(Exception):
+    """The Squirrel runner was asked for and cannot run here (the message says why)."""
+
+
+def literal_notice(reason: str) -> str:
+    """What the simulator says once when it falls back to the literal runner."""
+    return (
+        f"device and agent code is not executed ({reason}); simulated devices only repeat "
+        'the string literals of their code\'s top-level server.log("...") calls.'
+    )
+
+
+def make_runner(
+    runner: RunnerChoice, log_interval: float, speed: float = 1.0
+) -> tuple[CodeRunner, str | None]:
+    """The code runner to use and, when the Squirrel runner was wanted but cannot run, the
+    one-line notice saying so.
+
+    ``runner``: None or ``"auto"`` (the Squirrel runner when the VM is available, else a
+    :class:`LiteralRunner` emitting every ``log_interval`` seconds), ``"squirrel"`` (that
+    runner or :class:`RunnerUnavailable`), ``"literal"``, a :class:`CodeRunner`, or a class /
+    zero-argument factory making one. ``speed``: device clocks run that many times faster
+    than real time (the named runners only)."""
+    if not 0 < speed <= MAX_SPEED:
+        raise ValueError(f"speed must be a number above 0 and at most {MAX_SPEED:g}, not {speed!r}")
+    if runner is None or isinstance(runner, str):
+        name = runner or "auto"
+        if name not in RUNNER_NAMES:
+            raise ValueError(f"runner must be one of {', '.join(RUNNER_NAMES)}, not {name!r}")
+        if name == "literal":
+            return LiteralRunner(log_interval, speed), None
+        reason = squirrel.unavailable_reason()
+        if reason is None:
+            try:
+                return squirrel.SquirrelRunner(speed=speed), None
+            except (OSError, RuntimeError) as exc:  # the fork server could not start
+                reason = f"the Squirrel runner could not start: {exc}"
+        if name == "squirrel":
+            raise RunnerUnavailable(reason)
+        return LiteralRunner(log_interval, speed), literal_notice(reason)
     if isinstance(runner, type) or not hasattr(runner, "bind"):
-        return runner()  # a class or a factory function
-    return runner
+        return runner(), None  # a class or a factory function
+    return runner, None
 
 
 class Simulator:
@@ -46,18 +84,26 @@ class Simulator:
         log_interval: float,
         rate_limit: int = 0,
         runner: RunnerChoice = None,
+        speed: float = 1.0,
     ) -> None:
-        self.backend = Backend(
-            db,
-            user=user,
-            password=password,
-            email=email,
-            devices=devices,
-            device_name_prefix=device_name_prefix,
-            token_ttl=token_ttl,
-            runner=make_runner(runner, log_interval),
-            tick_seconds=log_interval if log_interval > 0 else DEFAULT_PERIOD,
-        )
+        code_runner, self.runner_notice = make_runner(runner, log_interval, speed)
+        """One line saying that device code is not executed, and why (None when it is)."""
+        try:
+            self.backend = Backend(
+                db,
+                user=user,
+                password=password,
+                email=email,
+                devices=devices,
+                device_name_prefix=device_name_prefix,
+                token_ttl=token_ttl,
+                runner=code_runner,
+                tick_seconds=log_interval if log_interval > 0 else DEFAULT_PERIOD,
+                defer_start=True,
+            )
+        except BaseException:
+            code_runner.close()
+            raise
         self.app = App(self.backend, rate_limit=rate_limit)
         try:
             self.httpd = SimHTTPServer((host, port), self.app)
@@ -70,6 +116,10 @@ class Simulator:
         self.root_url = f"http://{shown}:{self.port}"
         self.base_url = self.root_url + API_PREFIX
         self.app.default_links = Links(self.base_url, self.root_url)
+        # Code asking for its own agent URL gets one it can be reached at.
+        reachable = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, shown)
+        self.backend.agent_root = f"http://{reachable}:{self.port}"
+        self.backend.start_loaded_code()
         self._serve = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )
@@ -122,12 +172,15 @@ def start(
     rate_limit: int = 0,
     runner: RunnerChoice = None,
     device_name_prefix: str = "myDevice",
+    speed: float = 1.0,
 ) -> Simulator:
     """Start a simulator in background threads; returns once it accepts connections.
 
-    ``runner`` runs device and agent code: a :class:`CodeRunner`, a class or zero-argument
-    factory making one, or None for a :class:`LiteralRunner` emitting every ``log_interval``
-    seconds. The simulator owns the runner from then on (it closes it on stop).
+    ``runner`` runs device and agent code (see :func:`make_runner`): by default the Squirrel
+    runner when the VM is installed, else a :class:`LiteralRunner` emitting every
+    ``log_interval`` seconds (``runner_notice`` then says why). ``speed``: device clocks run
+    that many times faster than real time. The simulator owns the runner from then on (it
+    closes it on stop).
     The seeded devices are named ``<device_name_prefix>1`` .. ``<device_name_prefix><devices>``."""
     return Simulator(
         host=host,
@@ -142,6 +195,7 @@ def start(
         rate_limit=rate_limit,
         runner=runner,
         device_name_prefix=device_name_prefix,
+        speed=speed,
     )
 
 
@@ -167,7 +221,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-interval",
         type=float,
         default=5.0,
-        help="seconds between the simulated devices' periodic log lines (0 = never)",
+        help="the literal runner's period: seconds between the periodic log lines of devices "
+        "that do not execute their code (0 = only when the control plane moves their clocks)",
+    )
+    p.add_argument(
+        "--runner",
+        choices=RUNNER_NAMES,
+        default="auto",
+        help="what runs device and agent code: squirrel (a Squirrel VM, needs "
+        "pip install 'imptsh[squirrel]'), literal (only repeats top-level server.log "
+        "strings) or auto (squirrel when installed; the default)",
+    )
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help=f"device clocks run this many times faster than real time (1; at most {MAX_SPEED:g})",
     )
     p.add_argument(
         "--rate-limit",
@@ -185,6 +254,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not 0 < len(args.device_name_prefix) <= 60:
         print("imptsh-sim: --device-name-prefix takes 1 to 60 characters", file=sys.stderr)
+        return 2
+    if not 0 < args.speed <= MAX_SPEED:
+        print(
+            f"imptsh-sim: --speed takes a number above 0 and at most {MAX_SPEED:g}, "
+            f"not {args.speed:g}",
+            file=sys.stderr,
+        )
         return 2
     done = threading.Event()
 
@@ -206,10 +282,17 @@ def main(argv: list[str] | None = None) -> int:
             log_interval=args.log_interval,
             rate_limit=args.rate_limit,
             device_name_prefix=args.device_name_prefix,
+            runner=args.runner,
+            speed=args.speed,
         )
+    except RunnerUnavailable as exc:
+        print(f"imptsh-sim: --runner squirrel cannot run here: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"imptsh-sim: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
+    if sim.runner_notice:
+        print(f"imptsh-sim: {sim.runner_notice}", file=sys.stderr, flush=True)
     print(f"imptsh-sim listening on {sim.base_url}", flush=True)
     try:
         while not done.wait(0.5):

@@ -7,7 +7,7 @@ import importlib
 import pkgutil
 
 from imptsh import commands
-from imptsh.commands.registry import GROUPS, root_help
+from imptsh.commands.registry import GROUPS, SHELL_GROUPS, groups, root_help
 from imptsh.commands.spec import Group
 
 
@@ -21,8 +21,15 @@ def group_modules() -> list[str]:
 
 
 def test_every_group_module_is_listed_in_impt_order() -> None:
-    assert list(GROUPS) == sorted(group_modules())
-    assert all(group.name == name for name, group in GROUPS.items())
+    assert sorted([*GROUPS, *SHELL_GROUPS]) == sorted(group_modules())
+    assert list(GROUPS) == sorted(GROUPS)
+    assert all(group.name == name for name, group in {**GROUPS, **SHELL_GROUPS}.items())
+
+
+def test_the_shells_own_groups_are_not_impts() -> None:
+    assert set(SHELL_GROUPS) == {"sim"} and not set(GROUPS) & set(SHELL_GROUPS)
+    assert groups() == GROUPS and groups(shell=True) == {**GROUPS, **SHELL_GROUPS}
+    assert "impt sim" not in root_help()
 
 
 def test_root_help_lists_the_groups_with_their_descriptions() -> None:

@@ -131,6 +131,7 @@ def simulator():
         devices=3,
         token_ttl=3600,
         log_interval=5.0,
+        runner="literal",
     )
     try:
         yield sim
@@ -224,6 +225,7 @@ def test_js_client_token_expiry(node):
         devices=1,
         token_ttl=TOKEN_TTL_SHORT,
         log_interval=0,
+        runner="literal",
     ) as short:
         proc = run_script(
             node, "expiry", short.base_url, {"IMPTSH_SIM_TOKEN_TTL": str(TOKEN_TTL_SHORT)}

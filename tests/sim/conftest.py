@@ -13,7 +13,7 @@ from .helpers import Client
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Simulator]:
-    s = start(port=0, log_interval=0)
+    s = start(port=0, log_interval=0, runner="literal")
     try:
         yield s
     finally:

@@ -523,6 +523,9 @@ def test_generators() -> None:
     assert re.fullmatch(r"[0-9a-f]{16}", devices.new_device_id(rng))
     assert re.fullmatch(r"0c:2a:69(:[0-9a-f]{2}){3}", devices.new_mac(rng))
     assert re.fullmatch(r"[A-Za-z0-9_-]{12}", devices.new_agent_id(rng))
+    # An agent id can follow an option on a command line: it never starts with - (or _).
+    firsts = {devices.new_agent_id(rng)[0] for _ in range(3000)}
+    assert not firsts & {"-", "_"} and len(firsts) > 50
 
 
 # ------------------------------------------------------------------ persistence

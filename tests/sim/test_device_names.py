@@ -56,7 +56,9 @@ def test_control_plane_refuses_a_bad_prefix(client):
 
 
 def test_start_takes_a_name_prefix():
-    with start(port=0, devices=2, log_interval=0, device_name_prefix="bench") as sim:
+    with start(
+        port=0, devices=2, log_interval=0, device_name_prefix="bench", runner="literal"
+    ) as sim:
         assert names(Client(sim)) == ["bench1", "bench2"]
 
 

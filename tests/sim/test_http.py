@@ -75,7 +75,7 @@ def test_otp_login(client: Client) -> None:
 
 
 def test_token_expiry_refresh_and_refresh_token_list() -> None:
-    with start(port=0, token_ttl=0.5, log_interval=0) as sim:
+    with start(port=0, token_ttl=0.5, log_interval=0, runner="literal") as sim:
         c = Client(sim)
         assert c.get("/products").status_code == 200
         time.sleep(0.7)
@@ -652,7 +652,7 @@ def test_server_binds_loopback_by_default(client: Client) -> None:
 
 def test_control_plane_refuses_non_loopback_clients() -> None:
     addr = _non_loopback_address()
-    with start(host="0.0.0.0", port=0, log_interval=0) as sim:
+    with start(host="0.0.0.0", port=0, log_interval=0, runner="literal") as sim:
         c = Client(sim)
         pid = c.product("Kept")
         remote = f"http://{addr}:{sim.port}"
@@ -689,11 +689,11 @@ def test_keep_alive_connection_reused(client: Client) -> None:
 
 def test_persistence_across_restart(tmp_path: Path) -> None:
     db = str(tmp_path / "state.db")
-    with start(port=0, db=db, log_interval=0) as sim:
+    with start(port=0, db=db, log_interval=0, runner="literal") as sim:
         c = Client(sim)
         pid = c.product("Persisted")
         token = c.token
-    with start(port=0, db=db, log_interval=0) as sim:
+    with start(port=0, db=db, log_interval=0, runner="literal") as sim:
         c = Client(sim, user="")
         c.use(token)
         assert c.get(f"/products/{pid}").json()["data"]["attributes"]["name"] == "Persisted"
@@ -828,7 +828,7 @@ def test_stream_delivers_many_lines_quickly(client: Client) -> None:
 
 
 def test_rate_limit_enforced_when_enabled() -> None:
-    with start(port=0, log_interval=0, rate_limit=3) as sim:
+    with start(port=0, log_interval=0, rate_limit=3, runner="literal") as sim:
         c = Client(sim)
         responses = [c.get("/products") for _ in range(8)]
         codes = [r.status_code for r in responses]
@@ -841,7 +841,7 @@ def test_rate_limit_enforced_when_enabled() -> None:
 
 
 def test_stop_sends_closed_to_open_streams() -> None:
-    sim = start(port=0, log_interval=0)
+    sim = start(port=0, log_interval=0, runner="literal")
     c = Client(sim)
     _sid, sse = c.stream("json")
     assert sse.next() == ("state_change", '{"state":"opened"}')
@@ -853,7 +853,7 @@ def test_stop_sends_closed_to_open_streams() -> None:
 
 
 def test_periodic_device_logs() -> None:
-    with start(port=0, log_interval=0.1) as sim:
+    with start(port=0, log_interval=0.1, runner="literal") as sim:
         c = Client(sim)
         gid = c.dg(c.product())
         dev = c.devices()[0]["id"]

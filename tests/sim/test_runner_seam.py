@@ -88,6 +88,42 @@ def test_assignment_starts_the_code_after_the_status_lines(c: Client, rec: Recor
     assert rec.running() == {dev: dep["id"]}
 
 
+def test_the_code_is_given_the_agent_url_device_info_shows(c: Client, rec: RecordingRunner) -> None:
+    gid, dev, _ = group_with_code(c)
+    c.assign(gid, dev)
+    [code] = rec.starts()
+    assert code.extra == {
+        "agent_url": c.get(f"/devices/{dev}").json()["data"]["attributes"]["agent_url"]
+    }
+    assert code.extra["agent_url"].startswith(c.sim.root_url + "/_agent/")
+
+
+class BatchingRunner(RecordingRunner):
+    """A recording runner that also offers ``start_many``."""
+
+    def start_many(self, codes: list) -> None:
+        self.calls.append(("start_many", [code.device_id for code in codes]))
+        for code in codes:
+            self.start(code)
+
+
+def test_a_group_restart_hands_its_devices_to_the_runner_together() -> None:
+    runner = BatchingRunner()
+    with start(port=0, log_interval=0, runner=runner) as sim:
+        c = Client(sim)
+        gid, _, _ = group_with_code(c)
+        ids = [d["id"] for d in c.devices()]
+        c.assign(gid, *ids)
+        runner.forget()
+        assert c.post(f"/devicegroups/{gid}/restart").status_code == 204
+        assert runner.named("start_many") == [("start_many", ids)]
+        assert [code.device_id for code in runner.starts()] == ids
+        runner.forget()
+        assert c.post(f"/devices/{ids[1]}/restart").status_code == 204
+        assert runner.named("start_many") == []  # one device: a plain start
+        assert [code.device_id for code in runner.starts()] == [ids[1]]
+
+
 def test_assignment_to_a_group_without_code_starts_nothing(c: Client, rec: RecordingRunner) -> None:
     gid = c.dg(c.product())
     dev = c.devices()[0]["id"]
@@ -361,7 +397,7 @@ def test_runner_log_is_thread_safe_and_keeps_each_writers_order(
         finally:
             sys.setswitchinterval(old)
         before = all_logs(Client(sim), dev)
-    with start(port=0, db=db, log_interval=0) as sim:
+    with start(port=0, db=db, log_interval=0, runner="literal") as sim:
         after = all_logs(Client(sim), dev)
     for msgs in (before, after):  # in memory, and as stored
         assert len(msgs) == writers * lines
@@ -370,11 +406,11 @@ def test_runner_log_is_thread_safe_and_keeps_each_writers_order(
             assert mine == [f"{n}:{i}" for i in range(lines)]
 
 
-# ------------------------------------------------------------------ the default runner
+# ------------------------------------------------------------------ the literal runner
 
 
-def test_default_runner_is_the_literal_runner() -> None:
-    with start(port=0, log_interval=0) as sim:
+def test_the_literal_runner_repeats_the_top_level_log_strings() -> None:
+    with start(port=0, log_interval=0, runner="literal") as sim:
         assert isinstance(sim.runner, LiteralRunner)
         c = Client(sim)
         gid, dev, _ = group_with_code(c)

@@ -217,6 +217,8 @@ def test_a_log_line_arriving_while_typing_appears_above_the_prompt(term):
     t = term("--sim --no-rc")
     base = t.wait_for(r"simulator at (http://127\.0\.0\.1:\d+/v5)").group(1)
     t.wait_for(r"imptsh>$")
+    t.send("account info", "Enter")  # the simulator starts after the first prompt
+    t.wait_for(r"IMPT COMMAND SUCCEEDS\nimptsh>$")
     tokens = login_with_password(Client(base), "demo", "demo", lambda: "")
     devices = requests.get(
         f"{base}/devices",
@@ -287,3 +289,48 @@ def test_the_toolbar_shows_the_login_and_project_and_goes_when_asked(home):
         t.wait_for(r"/p\nimptsh Dev>$")  # too narrow: the prompt is the last line again
     finally:
         t.close()
+
+
+def without_the_vm(tmp_path: Path) -> str:
+    """A command line running `imptsh` with every installed package but the Squirrel VM's:
+    their site-packages entries are linked into a directory of their own, minus the VM."""
+    import sysconfig
+
+    site = Path(sysconfig.get_paths()["purelib"])
+    farm = tmp_path / "site-without-vm"
+    farm.mkdir()
+    for entry in site.iterdir():
+        if "squirrel" not in entry.name.lower() and not entry.name.endswith(".pth"):
+            (farm / entry.name).symlink_to(entry)
+    repo = Path(__file__).resolve().parents[2]
+    code = (
+        f"import sys; sys.path[:0] = [{str(repo)!r}, {str(farm)!r}]; "
+        "from imptsh.cli import main; sys.exit(main(['--sim', '--no-rc']))"
+    )
+    return f'{sys.executable} -I -S -c "{code}"'
+
+
+def test_the_sim_banner_says_when_device_code_is_not_executed(home: Path, tmp_path: Path):
+    t = Terminal(without_the_vm(tmp_path), home / "work", home)
+    try:
+        # the simulator starts once the first prompt is shown; its note comes above the prompt
+        t.wait_for(r"Note: Device and agent code is not executed(.*\n)*imptsh>$")
+        assert (
+            "Note: Device and agent code is not executed (the Squirrel VM is not installed: "
+            "pip install 'imptsh[squirrel]' (package squirrel-lang-sq305)); simulated devices "
+            'only repeat the string literals of their code\'s top-level server.log("...") calls.'
+        ) in t.screen().replace("\n", " ")
+    finally:
+        t.close()
+
+
+def test_the_sim_banner_says_nothing_of_the_kind_when_code_runs(term):
+    from imptsh.sim import squirrel
+
+    if not squirrel.available():
+        pytest.skip(squirrel.unavailable_reason() or "no Squirrel VM")
+    t = term("--sim --no-rc")
+    t.wait_for(r"Connected to the bundled impCentral simulator.*\n(.*\n)*imptsh>$")
+    t.send("account info", "Enter")  # waits for the simulator to have started
+    t.wait_for(r"IMPT COMMAND SUCCEEDS\nimptsh>$")
+    assert "not executed" not in t.screen()

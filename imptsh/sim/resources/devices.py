@@ -9,13 +9,26 @@ import re
 from typing import Any
 
 from ..errors import bad_request, conflict
-from ..model import DG_TYPES, Model, Record, by_creation, now_iso, txn
+from ..model import (
+    DG_TYPES,
+    DUT,
+    FF,
+    FIXTURE_TYPES,
+    PRE_DUT,
+    PRE_FF,
+    Model,
+    Record,
+    by_creation,
+    now_iso,
+    txn,
+)
 from ..records import Field, check_filters, read_changes, text
 from ..routing import Route, collection_routes
 from ..runner import DeviceCode, has_shutdown_handler
 from .accounts import account_ref
 
 IMP_TYPES = ("imp004m", "imp005", "imp006")
+FACTORY_TYPES = (PRE_FF, PRE_DUT, FF, DUT)  # groups whose devices run factory firmware
 SWVERSION = "cd1c6bb - release-43.14 - Mon Mar 18 10:21:52 2024 - production"
 FIELDS = (Field("name", text(80, null=True)),)
 _AGENT_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -49,7 +62,10 @@ def new_mac(rng: random.Random) -> str:
 
 
 def new_agent_id(rng: random.Random) -> str:
-    return "".join(rng.choice(_AGENT_ALPHABET) for _ in range(12))
+    """12 characters of the URL-safe base64 alphabet; the first is a letter or digit, so that
+    an agent id can follow an option on a command line (`-d <agent id>`)."""
+    first = rng.choice(_AGENT_ALPHABET[:62])
+    return first + "".join(rng.choice(_AGENT_ALPHABET) for _ in range(11))
 
 
 def new_ip(rng: random.Random) -> str:
@@ -99,17 +115,28 @@ def restart(m: Model, dev: Record, reason: str = "restart") -> None:
     )
     code = running_code(m, dev, "new_code" if new_code else reason)
     if code is not None:
-        m.after_commit(lambda: m.runner.start(code))
+        m.start_after_commit(code)
     else:
         stop(m, dev["id"])
 
 
 def running_code(m: Model, dev: Record, reason: str) -> DeviceCode | None:
-    """What an online device runs (its group's deployment it was restarted into), if any."""
+    """What an online device runs (its group's deployment it was restarted into), if any.
+    The firmware's kind follows the deployment's group: a device blessed into a production
+    group that does not load code after blessing runs its factory firmware until it
+    restarts."""
     dg = m.t["devicegroup"].get(dev.get("devicegroup") or "")
     dep = m.t["deployment"].get(dev.get("deployment") or "")
     if dg is None or dep is None or not dev["device_online"]:
         return None
+    firmware = m.t["devicegroup"].get(dep.get("devicegroup") or "") or dg
+    extra: dict[str, Any] = {}
+    url = m.agent_url(dev["agent_id"])
+    if url is not None:
+        extra["agent_url"] = url  # what `http.agenturl()` answers: the URL `device info` shows
+    params = factory_configparams(m, dev, firmware)
+    if params:
+        extra["configparams"] = params
     return DeviceCode(
         device_id=dev["id"],
         mac_address=dev["mac_address"],
@@ -118,9 +145,29 @@ def running_code(m: Model, dev: Record, reason: str) -> DeviceCode | None:
         device_code=dep["device_code"],
         agent_code=dep["agent_code"],
         dg_id=dg["id"],
-        dg_type=dg["type"],
+        dg_type=firmware["type"],
         reason=reason,
+        extra=extra,
     )
+
+
+def factory_configparams(m: Model, dev: Record, dg: Record) -> dict[str, Any]:
+    """``imp.configparams`` of factory firmware, as Electric Imp's FactoryTools reads it:
+    ``factoryfirmware``; ``factory_imp``, the MAC of the fixture (a fixture's own); and on a
+    device under test the agent URL of the fixture that blinked it up
+    (``factory_fixture_url``)."""
+    if dg["type"] not in FACTORY_TYPES:
+        return {}
+    params: dict[str, Any] = {"factoryfirmware": True}
+    fixture = (
+        dev if dg["type"] in FIXTURE_TYPES else m.t["device"].get(dev.get("blinked_up_by") or "")
+    )
+    if fixture is not None:
+        params["factory_imp"] = fixture["mac_address"].replace(":", "")
+        url = m.agent_url(fixture["agent_id"]) if fixture.get("agent_id") else None
+        if fixture is not dev and url is not None:
+            params["factory_fixture_url"] = url
+    return params
 
 
 def conditional_restart(m: Model, dev: Record) -> None:
@@ -153,6 +200,16 @@ def assign(m: Model, dev: Record, dg: Record) -> None:
     agent_id = dev.get("agent_id") or new_agent_id(m.rng)
     dev = m.update("device", dev, devicegroup=dg["id"], agent_id=agent_id)
     restart(m, dev)
+
+
+def enrol(m: Model, dev: Record, dg: Record) -> Record:
+    """A device configured by a factory BlinkUp: it connects and joins its DUT group."""
+    now = now_iso()
+    dev = m.update(
+        "device", dev, device_online=True, device_state_changed_at=now, last_enrolled_at=now
+    )
+    assign(m, dev, dg)
+    return m.t["device"][dev["id"]]
 
 
 def unassign(m: Model, dev: Record) -> None:

@@ -1,12 +1,14 @@
-"""Webhooks (stored, never delivered)."""
+"""Webhooks: stored, and their deliveries recorded (the simulator has no internet access, so
+none is sent; each attempt is kept with the body it would have carried)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 from ..errors import ApiError, bad_attribute
-from ..model import Model, Record, by_creation, txn
+from ..model import Model, Record, by_creation, now_iso, txn
 from ..records import Field, check_filters, insert, patch, read_changes, read_new
 from ..routing import collection_routes
 
@@ -112,6 +114,48 @@ def update_webhook(m: Model, account_id: str, ident: str, body: Any) -> Record:
 def delete_webhook(m: Model, account_id: str, ident: str) -> None:
     rec = m.get_visible("webhook", ident, account_id)
     m.delete("webhook", rec["id"])
+
+
+NOT_SENT = "not sent: the simulator has no internet access"
+
+
+def record_deliveries(m: Model, dg: Record, event: str, payload: dict[str, Any]) -> None:
+    """The attempts to deliver ``event`` to the group's webhooks for it, recorded once the
+    transaction commits (in commit order)."""
+    hooks = by_creation(
+        w for w in m.t["webhook"].values() if w["devicegroup"] == dg["id"] and w["event"] == event
+    )
+    at = now_iso()
+    attempts = [
+        {
+            "webhook": hook["id"],
+            "devicegroup": dg["id"],
+            "event": event,
+            "url": hook["url"],
+            "content_type": hook["content_type"],
+            "payload": payload,
+            "body": encode(payload, hook["content_type"]),
+            "attempted_at": at,
+            "delivered": False,
+            "error": NOT_SENT,
+        }
+        for hook in hooks
+    ]
+    if attempts:
+        m.after_commit(lambda: m.webhook_deliveries.extend(attempts))
+
+
+def encode(payload: dict[str, Any], content_type: str) -> str:
+    """The request body a delivery carries, in the webhook's content type."""
+    if content_type == "application/x-www-form-urlencoded":
+        return urlencode(payload)
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def deliveries(m: Model) -> list[dict[str, Any]]:
+    """Every recorded delivery attempt, oldest first."""
+    with m.lock:
+        return list(m.webhook_deliveries)
 
 
 ROUTES = collection_routes(

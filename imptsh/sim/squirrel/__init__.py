@@ -1,4 +1,4 @@
-"""Device and agent code on real Squirrel VMs for the simulator (see README.md here).
+"""Device and agent code on real Squirrel VMs for the simulator (see imptsh/sim/README.md).
 
 The VM comes from the optional ``squirrel-lang-sq305`` package (``pip install imptsh[squirrel]``),
 which only the runner's worker processes load. Importing this package never fails without it:
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import platform
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,12 @@ def unavailable_reason() -> str | None:
     try:
         importlib.metadata.distribution("squirrel-lang-sq305")
     except importlib.metadata.PackageNotFoundError:
+        if platform.machine() not in ("x86_64", "AMD64") or sys.version_info >= (3, 14):
+            return (
+                "the Squirrel VM (package squirrel-lang-sq305) is built for CPython 3.11 to "
+                f"3.13 on Linux x86_64 only, not Python {platform.python_version()} on "
+                f"{platform.machine()}"
+            )
         return (
             "the Squirrel VM is not installed: pip install 'imptsh[squirrel]' "
             "(package squirrel-lang-sq305)"

@@ -59,6 +59,7 @@ class IoLoop:
         self._wake_w.setblocking(False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
         self._ops: deque[Callable[[], None]] = deque()
+        self._woken = False  # a wake-up is on its way: ops added meanwhile need no other
         self._tick = tick
         self._running = True
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -105,12 +106,19 @@ class IoLoop:
 
     def stop(self) -> None:
         self._running = False
+        self._woken = True
         self._wake()
         self._thread.join(timeout=5)
 
+    def defer(self, op: Callable[[], None]) -> None:
+        """Run ``op`` on the I/O thread soon (before it stops, at the latest)."""
+        self._call(op)
+
     def _call(self, op: Callable[[], None]) -> None:
         self._ops.append(op)
-        self._wake()
+        if not self._woken:
+            self._woken = True
+            self._wake()
 
     def _wake(self) -> None:
         try:
@@ -135,6 +143,7 @@ class IoLoop:
             if time.monotonic() >= next_tick:
                 next_tick = time.monotonic() + TICK
                 _guard(self._tick)
+        self._run_ops()
         for key in list(self._selector.get_map().values()):
             if key.data is not None:
                 key.data.sock.close()
@@ -148,6 +157,10 @@ class IoLoop:
                 pass
         except BlockingIOError:
             pass
+        # After draining, before running: an op added before this runs below; one added after
+        # it sends a wake-up of its own. (Cleared before draining, a wake-up sent in between
+        # would be drained while the flag says one is on its way, and later ops would wait.)
+        self._woken = False
         while self._ops:
             _guard(self._ops.popleft())
 

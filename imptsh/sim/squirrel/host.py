@@ -125,7 +125,10 @@ class CodeHost:
         while True:
             ready = select.select([self.sock], [], [], self.next_wait())[0]
             if ready:
-                data = self.sock.recv(1 << 16)
+                try:
+                    data = self.sock.recv(1 << 16)
+                except OSError:  # the runner has gone (or dropped this worker)
+                    return
                 if not data:
                     return
                 for message in self.reader.feed(data):
@@ -213,6 +216,8 @@ class CodeHost:
         elif op == "factory_result":
             if self.dispatch and "factory" in self.dispatch:
                 self.call(self.dispatch["factory"], message["id"], bool(message["result"]))
+            # The code has had the answer (its callback ran, or failed): the platform may go on.
+            self.emit({"t": "factory_done", "id": message["id"], "result": message["result"]})
 
     def load(self, message: dict[str, Any]) -> None:
         self.config = message

@@ -1,4 +1,4 @@
-"""``SquirrelRunner``: the simulator's code runner on real Squirrel VMs (see README.md here).
+"""``SquirrelRunner``: the simulator's code runner on real Squirrel VMs (see imptsh/sim/README.md).
 
 It implements the ``CodeRunner`` contract on top of ``WorkerSupervisor``. Everything here is
 thread-safe; no public method holds a lock while it waits for a worker, and the only ones that
@@ -10,11 +10,13 @@ from __future__ import annotations
 import time
 import urllib.parse
 
+from ..runner import CodeError, DeviceCode, RunnerCallbacks
 from . import unavailable_reason
-from .contract import CodeError, DeviceCode, RunnerCallbacks
-from .supervisor import FAILED, TEXT, Device, WorkerSupervisor
+from .supervisor import FAILED, TEXT, Device, Side, WorkerSupervisor
 from .values import from_python
 from .zygote import ZygoteError
+
+SPAWN_BATCH = 64  # workers forked per exchange with the zygote (file descriptors in flight)
 
 
 class SquirrelRunner(WorkerSupervisor):
@@ -85,40 +87,65 @@ class SquirrelRunner(WorkerSupervisor):
         ]
 
     def start(self, code: DeviceCode) -> None:
-        device_id = code.device_id
+        self.start_many([code])
+
+    def start_many(self, codes: list[DeviceCode]) -> None:
+        """``start`` for several devices, their workers forked in few exchanges with the zygote
+        (a group restart of many devices is then not paced by one round trip per device)."""
+        started: list[Device] = []
         with self._lock:
             if self._closed:
                 raise RuntimeError("the Squirrel runner is closed")
-            old = self._devices.pop(device_id, None)
-            if old is not None:
-                self._retire_device(old)
-            device = Device(code)
-            self._devices[device_id] = device
-            self._agents[code.agent_id] = device_id
-        try:
-            agent, dev_side = self._spawn_many(device_id, ["agent", "device"])
-        except ZygoteError as exc:
+            for code in codes:
+                old = self._devices.pop(code.device_id, None)
+                if old is not None:
+                    self._retire_device(old)
+                device = Device(code)
+                self._devices[code.device_id] = device
+                self._agents[code.agent_id] = code.device_id
+                started.append(device)
+        # Batch by batch: the devices of one batch load their code while the next is forked.
+        per_batch = SPAWN_BATCH // 2
+        for first in range(0, len(started), per_batch):
+            batch = started[first : first + per_batch]
+            wanted = [(d.code.device_id, role) for d in batch for role in ("agent", "device")]
+            try:
+                sides = self._spawn_many(wanted)
+            except ZygoteError as exc:
+                self._not_started(started[first:], exc)
+                return
             with self._lock:
-                if self._devices.get(device_id) is device:
+                for index, device in enumerate(batch):
+                    self._launch(device, sides[2 * index], sides[2 * index + 1])
+
+    def _not_started(self, devices: list[Device], exc: ZygoteError) -> None:
+        with self._lock:
+            for device in devices:
+                if self._devices.get(device.code.device_id) is device:
                     self._forget(device)
+        for device in devices:
             self._log(
-                device_id, "server.error", f"ERROR: the simulator could not start the code: {exc}"
+                device.code.device_id,
+                "server.error",
+                f"ERROR: the simulator could not start the code: {exc}",
             )
+
+    def _launch(self, device: Device, agent: Side, dev_side: Side) -> None:
+        """Load a started device's code into its two new workers (runner lock held)."""
+        code = device.code
+        if self._devices.get(code.device_id) is not device:  # restarted or stopped since
+            self._retire(agent)
+            self._retire(dev_side)
             return
         wake = {"new_code": "new_squirrel", "online": "power_on"}.get(code.reason, "sw_restart")
-        with self._lock:
-            if self._devices.get(device_id) is not device:
-                self._retire(agent)
-                self._retire(dev_side)
-                return
-            now = self._now(device_id)
-            device.sides = {"agent": agent, "device": dev_side}
-            device.started = {"agent": now, "device": now}
-            # The agent starts first; the device connects to it once its own code is loaded.
-            self._load(device, agent, wake=wake)
-            device.connected = True
-            self._send(agent, {"op": "device_state", "connected": True})
-            self._load(device, dev_side, wake=wake)
+        now = self._now(code.device_id)
+        device.sides = {"agent": agent, "device": dev_side}
+        device.started = {"agent": now, "device": now}
+        # The agent starts first; the device connects to it once its own code is loaded.
+        self._load(device, agent, wake=wake)
+        device.connected = True
+        self._send(agent, {"op": "device_state", "connected": True})
+        self._load(device, dev_side, wake=wake)
 
     def stop(self, device_id: str) -> None:
         with self._lock:

@@ -19,8 +19,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..runner import DeviceCode, RunnerCallbacks
 from .busy import BusyTable
-from .contract import DeviceCode, RunnerCallbacks
 from .eventloop import Connection, Dispatcher, IoLoop
 from .frames import FrameReader, LineReader
 from .host import RESET_AFTER, backoff
@@ -72,6 +72,7 @@ class Side:
     ended_at: float | None = None
     status: int | None = None
     waits: set[int] = field(default_factory=set)
+    blessings: dict[int, bool] = field(default_factory=dict)  # answered, not yet handled
 
 
 @dataclass(eq=False)
@@ -124,12 +125,14 @@ class WorkerSupervisor:
 
     # --- workers --------------------------------------------------------------------------
     def _spawn(self, device_id: str, role: str) -> Side:
-        return self._spawn_many(device_id, [role])[0]
+        return self._spawn_many([(device_id, role)])[0]
 
-    def _spawn_many(self, device_id: str, roles: list[str]) -> list[Side]:
-        """New workers (never called with the runner lock held: it talks to the zygote)."""
+    def _spawn_many(self, wanted: list[tuple[str, str]]) -> list[Side]:
+        """New workers, one per (device id, role), forked in one exchange with the zygote
+        (never called with the runner lock held: it talks to the zygote)."""
         if self._closed:
             raise ZygoteError("the Squirrel runner is closed")
+        roles = [role for _, role in wanted]
         slots = [self._busy.allocate() if role != "compiler" else -1 for role in roles]
         requests = [
             ("compiler" if role == "compiler" else "host", slot)
@@ -143,7 +146,7 @@ class WorkerSupervisor:
                     self._busy.release(slot)
             raise
         sides = []
-        for role, slot, worker in zip(roles, slots, workers, strict=True):
+        for (device_id, role), slot, worker in zip(wanted, slots, workers, strict=True):
             side = Side(device_id, role, worker, slot, self._zygote.generation)
             with self._lock:
                 self._pids[worker.pid] = side
@@ -199,10 +202,10 @@ class WorkerSupervisor:
     def _retire(self, side: Side) -> None:
         """Stop a worker for good: nothing it still sends counts."""
         side.retired = True
+        worker = side.worker
+        self._io.defer(lambda: (worker.kill(), worker.release()))  # nothing it sends counts now
         if side.conn is not None:
-            self._io.close(side.conn)
-        side.worker.kill()
-        side.worker.release()
+            self._io.close(side.conn)  # after the kill: the worker never sees its socket close
         self._fail_waits(side)
 
     def _retire_device(self, device: Device) -> None:
@@ -246,6 +249,8 @@ class WorkerSupervisor:
             self._resolve(side, message["id"], message)
         elif kind == "factory":
             self._dispatcher.submit(self._factory, side, message)
+        elif kind == "factory_done":
+            self._dispatcher.submit(self._blessed, side, message["id"])
         elif kind == "save":
             with self._lock:
                 self._saved[side.device_id] = message["data"]
@@ -316,6 +321,8 @@ class WorkerSupervisor:
             return
         device.sides[side.role] = None
         self._fail_waits(side)
+        for blessing in list(side.blessings):
+            self._dispatcher.submit(self._blessed, side, blessing, urgent=True)
         role = side.role
         now = self._now(side.device_id)
         if now - device.started[role] >= RESET_AFTER:
@@ -413,7 +420,20 @@ class WorkerSupervisor:
             if event == "bless":
                 result = bool(answer)
         if event == "bless" and not side.retired:
+            side.blessings[message["id"]] = result
             self._send(side, {"op": "factory_result", "id": message["id"], "result": result})
+
+    def _blessed(self, side: Side, blessing: int) -> None:
+        """The code has handled a blessing's answer (or its worker ended before it could):
+        the platform goes on (a blessed device moves on to its production code)."""
+        result = side.blessings.pop(blessing, None)
+        callback = self._callbacks.factory
+        if result is None or callback is None or side.retired:
+            return
+        try:
+            callback(side.device_id, "blessed", {"result": result})
+        except Exception:  # noqa: BLE001 - the platform's hook must not stop the runner
+            traceback.print_exc()
 
     # --- waiting for answers --------------------------------------------------------------
     def _new_wait(self, side: Side) -> Wait:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from imptsh.sim import squirrel
-from imptsh.sim.squirrel.contract import DeviceCode, RunnerCallbacks
+from imptsh.sim.runner import DeviceCode, RunnerCallbacks
 
 DEV = "development_devicegroup"
 WAIT = 20.0  # generous upper bound for anything that should happen "soon"

@@ -6,7 +6,7 @@ import os
 import signal
 import time
 
-from imptsh.sim.squirrel.contract import CodeError
+from imptsh.sim.runner import CodeError
 
 from .conftest import Recorder, code, requires_vm
 
@@ -134,7 +134,9 @@ def test_runaway_code_is_stopped_while_others_keep_going(make_runner, recorder: 
         "ERROR: the device code ran for more than 1 s without returning to the event loop, "
         "so it was stopped"
     )
-    assert stopped.at - spinning.at >= 1.0
+    # The watchdog let it run (not a time limit: both are times of receipt, and "spinning"
+    # may arrive late while the handler's second already counts).
+    assert stopped.at - spinning.at >= 0.5
     calm_during = [
         line
         for line in recorder.lines

@@ -304,3 +304,20 @@ def test_server_restart_restarts_the_code(runner, recorder: Recorder) -> None:
         ("status", "Device restarted: server.restart()."),
         ("server.log", "boot 10"),
     ]
+
+
+def test_start_many_starts_each_device_with_its_own_code(runner, recorder: Recorder) -> None:
+    names = ("dev1", "dev2", "dev3")
+    runner.start(code("dev2", device='server.log("old code");'))
+    recorder.wait_line("dev2", "old code")
+    runner.start_many(
+        [code(name, device=f'server.log("{name} is " + hardware.getdeviceid());') for name in names]
+    )
+    for name in names:
+        recorder.wait_line(name, "is")
+    assert {name: recorder.of(name)[-1] for name in names} == {
+        name: f"{name} is {name}" for name in names
+    }
+    assert recorder.of("dev2") == ["old code", "dev2 is dev2"]  # restarted, once
+    assert sorted(runner.running()) == list(names)
+    assert all(set(sides) == {"agent", "device"} for sides in runner.workers().values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from imptsh.sim import squirrel
-from imptsh.sim.squirrel.contract import RunnerCallbacks
+from imptsh.sim.runner import RunnerCallbacks
 
 from .conftest import Recorder, code, requires_vm
 
@@ -72,12 +72,44 @@ def test_factory_calls_reach_the_factory_callback(runner, recorder: Recorder, dg
     server.bless(true, function(ok) { server.log("blessed: " + ok); });
     """
     runner.start(code(device=device, dg_type=dg_type))
-    recorder.wait_line("dev1", "blessed")
+    recorder.wait_for(lambda: len(recorder.factory_events) == 4)
     assert recorder.of("dev1") == ["blessed: true"]
     assert recorder.factory_events == [
         ("dev1", "blinkup", {"ssid": "factory-wifi", "flags": 1}),
         ("dev1", "clearconfiguration", {"flags": 0}),
         ("dev1", "bless", {"result": True}),
+        ("dev1", "blessed", {"result": True}),
+    ]
+
+
+def test_blessed_comes_once_the_code_has_had_its_answer(runner, recorder: Recorder) -> None:
+    """`blessed` follows what the bless callback logged, also when the callback fails or
+    never returns (the platform goes on either way)."""
+    device = """
+    server.bless(true, function(ok) { server.log("first " + ok); });
+    server.bless(true, function(ok) { server.log("second"); throw "oops"; });
+    """
+    runner.start(code(device=device, dg_type="dut_devicegroup"))
+    recorder.wait_for(lambda: len(recorder.factory_events) == 4)
+    events = [(e[1], e[2]) for e in recorder.factory_events[:4]]
+    assert (
+        events
+        == [("bless", {"result": True}), ("bless", {"result": True})]
+        + [("blessed", {"result": True})] * 2
+    )
+    assert recorder.of("dev1")[:3] == ["first true", "second", "ERROR: oops"]
+
+
+def test_blessed_comes_when_the_callback_never_returns(make_runner, recorder: Recorder) -> None:
+    runner = make_runner(handler_timeout=0.5)
+    recorder.factory_answer = False
+    device = 'server.bless(true, function(ok) { server.log("got " + ok); while (true) {} });'
+    runner.start(code(device=device, dg_type="pre_dut_devicegroup"))
+    recorder.wait_for(lambda: ("dev1", "blessed", {"result": False}) in recorder.factory_events)
+    assert recorder.of("dev1")[0] == "got false"
+    assert recorder.factory_events[:2] == [
+        ("dev1", "bless", {"result": True}),
+        ("dev1", "blessed", {"result": False}),
     ]
 
 
