@@ -1,13 +1,15 @@
 """The command groups: every group module is listed, in impt's (alphabetical) order, under
-its module's name; nothing else is."""
+its module's name, with its group's own description; nothing else is."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
 
+import pytest
+
 from imptsh import commands
-from imptsh.commands.registry import GROUPS, root_help
+from imptsh.commands.registry import GROUP_DESCRIPTIONS, group, groups, is_group, root_help
 from imptsh.commands.spec import Group
 
 
@@ -21,11 +23,25 @@ def group_modules() -> list[str]:
 
 
 def test_every_group_module_is_listed_in_impt_order() -> None:
-    assert list(GROUPS) == sorted(group_modules())
-    assert all(group.name == name for name, group in GROUPS.items())
+    assert list(GROUP_DESCRIPTIONS) == sorted(group_modules())
+    assert list(groups()) == list(GROUP_DESCRIPTIONS)
+    assert all(g.name == name for name, g in groups().items())
+
+
+def test_the_listed_descriptions_are_the_groups_own() -> None:
+    """Help lists groups without loading them: the table must say what each group says."""
+    for name, description in GROUP_DESCRIPTIONS.items():
+        assert group(name).description == description, name
+
+
+def test_a_group_is_found_by_name_only_if_it_exists() -> None:
+    assert is_group("product") and group("product").commands["list"].name == "list"
+    assert not is_group("registry") and not is_group("spec")
+    with pytest.raises(KeyError):
+        group("spec")
 
 
 def test_root_help_lists_the_groups_with_their_descriptions() -> None:
     text = root_help()
-    for name, group in GROUPS.items():
-        assert f"impt {name}" in text and group.description in text
+    for name, g in groups().items():
+        assert f"impt {name}" in text and g.description in text
