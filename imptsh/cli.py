@@ -253,24 +253,31 @@ def run(
             file=sys.stderr,
         )
         return 2
-    shell = _make_shell(session, interactive=interactive)
+    from .script import ScriptRunner
+
+    # A script's lines of impt commands run without the shell; it starts when a line needs it.
+    script = ScriptRunner(session, lambda: _make_shell(session, interactive=interactive))
     if flags.command_line is not None:
         # one command line, like one-shot mode: a log stream runs until Ctrl-C
         if flags.rc:
-            shell.run_file(Path(flags.rc), keep_going=True)
-        return shell.run_command_line(flags.command_line)
+            script.shell.run_file(Path(flags.rc), keep_going=True)
+        return script.run_command_line(flags.command_line)
     # In the shell and in scripts, log streams are background tasks.
-    shell.run_logs_in_background(above_prompt=interactive)
+    if interactive:
+        script.shell.run_logs_in_background(above_prompt=True)
+    else:
+        script.run_logs_in_background()
     try:
         if flags.rc:
-            shell.run_file(Path(flags.rc), keep_going=True)
+            script.shell.run_file(Path(flags.rc), keep_going=True)
         if rest:
-            return shell.run_file(Path(rest[0]), keep_going=flags.keep_going)
+            return script.run_file(Path(rest[0]), keep_going=flags.keep_going)
         if not interactive:
             try:
-                return shell.run_lines("<stdin>", _stdin_lines(), keep_going=flags.keep_going)
+                return script.run_lines("<stdin>", _stdin_lines(), keep_going=flags.keep_going)
             except _StdinNotText:
                 return 1
+        shell = script.shell
         if not flags.no_rc and not flags.rc:
             for rc in _default_rc_files(session):
                 shell.run_file(rc, keep_going=True)

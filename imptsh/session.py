@@ -45,6 +45,9 @@ class Session:
         self._me: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.observers: list[Observer] = []
         """Called with every HTTP exchange of the session's clients, after `-z debug`'s."""
+        self.log_tasks_in_background = False
+        """Whether the log tasks, once the log machinery loads, run in the background (a
+        script's); the shell sets its own tasks up itself."""
         self._log_tasks: LogTasks | None = None
         self._log_tasks_lock = threading.Lock()
 
@@ -58,6 +61,7 @@ class Session:
                 from .logs import LogConfig, LogTasks
 
                 self._log_tasks = LogTasks(LogConfig.from_env(self.env))
+                self._log_tasks.background = self.log_tasks_in_background
             return self._log_tasks
 
     @log_tasks.setter

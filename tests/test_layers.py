@@ -23,7 +23,7 @@ LAZY_IMPORTS = {
     ("imptsh.cli", "_main"): {"imptsh.bundled_sim", "imptsh.session"},
     ("imptsh.cli", "simulator"): {"imptsh.bundled_sim"},
     ("imptsh.cli", "_endpoint_banner"): {"imptsh.context"},
-    ("imptsh.cli", "run"): {"imptsh.commands.runner"},
+    ("imptsh.cli", "run"): {"imptsh.commands.runner", "imptsh.script"},
     # the log machinery loads with the first log task, not with every session.
     ("imptsh.session", "log_tasks"): {"imptsh.logs"},
     # a restart loads the log commands only with --log.
@@ -246,8 +246,10 @@ def _importers(graph: dict[str, set[str]], prefix: str) -> dict[str, set[str]]:
     [
         # the client layer: nothing above it imports it back
         # (history.py belongs to the shell: it masks secrets by the commands' options)
-        ("imptsh.commands", {"imptsh.cli", "imptsh.shell", "imptsh.history"}),
+        # (script.py runs scripts' impt commands itself, and hands the rest to the shell)
+        ("imptsh.commands", {"imptsh.cli", "imptsh.shell", "imptsh.history", "imptsh.script"}),
         ("imptsh.shell", {"imptsh.cli"}),
+        ("imptsh.script", {"imptsh.cli"}),
         ("imptsh.cli", {"imptsh.__main__"}),
         # only the entry point starts the simulator, and only when asked to (`--sim`)
         ("imptsh.sim", set()),

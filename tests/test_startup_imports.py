@@ -136,6 +136,19 @@ def test_an_expired_login_that_cannot_be_refreshed_fails_without_loading_http(
     assert present(names, HTTP | SHELL | SIMULATOR | LOGS) == set()
 
 
+def test_a_script_of_impt_commands_starts_no_shell_until_a_line_needs_it(
+    logged_in: Impt, tmp_path: Path
+) -> None:
+    Path("plain.imptsh").write_text("product create --name Scripted\nproduct list\n")
+    status, out, names = loaded_by(["plain.imptsh"], Path.cwd(), tmp_path)
+    assert status == 0 and "Scripted" in out, out
+    assert present(names, SHELL | SIMULATOR | LOGS) == set()
+    Path("mixed.imptsh").write_text("product list\npwd\n")
+    status, out, names = loaded_by(["mixed.imptsh"], Path.cwd(), tmp_path)
+    assert status == 0 and out.rstrip().endswith(str(Path.cwd())), out
+    assert present(names, {"cmd2", "imptsh.shell"}) == {"cmd2", "imptsh.shell"}
+
+
 def test_a_restart_without_log_loads_no_log_machinery(
     logged_in: Impt, api: SimApi, tmp_path: Path
 ) -> None:
