@@ -312,7 +312,7 @@ def machine_lines() -> list[str]:
 def table(rows: list[Row]) -> str:
     lines = [("measurement", "value", "goal", "")]
     for row in rows:
-        verdict = "" if row.ok is None else ("ok" if row.ok else "ABOVE GOAL")
+        verdict = "" if row.ok is None else ("ok" if row.ok else "MISSED")
         lines.append((row.name, row.value, row.goal, verdict))
     widths = [max(len(line[i]) for line in lines) for i in range(4)]
     out = []

@@ -28,6 +28,7 @@ PHASE_ROWS = [
     "push-to-print latency",
     "completion while a log task receives",
     "simulator: authenticated GETs/s",
+    "  the same through 1 requests.Session",
     "Squirrel runner",
 ]
 
