@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_interactive  # noqa: E402 - sibling scripts, not a package
@@ -42,6 +43,8 @@ import bench_oneshot  # noqa: E402
 import bench_session  # noqa: E402
 import bench_sim  # noqa: E402
 from bench_interactive import Row, table  # noqa: E402
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -64,16 +67,19 @@ FULL = Sizes(15, 3, 15, 10_000, 300, 20_000, 200, 300, 4.0, 100, True)
 QUICK = Sizes(3, 1, 2, 300, 30, 2_000, 20, 40, 0.5, 5, False)
 
 
-def machine_lines(base_url: str) -> list[str]:
-    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+def load_average() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def machine_lines(base_url: str, started: str, load: str) -> list[str]:
+    """The machine, the date and the load (at the start and at the end of the run)."""
     node = "not installed"
     if shutil.which("node"):
         node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     return [
-        f"imptsh benchmarks, {now}",
+        f"imptsh benchmarks, {started}",
         f"machine : {platform.platform()} ({platform.machine()}), {os.cpu_count()} CPUs, "
-        f"load {load} at the start",
+        f"load {load} at the start, {load_average()} at the end",
         f"python  : {platform.python_implementation()} {platform.python_version()}; node {node}",
         f"server  : imptsh-sim at {base_url}",
     ]
@@ -165,7 +171,9 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-def _phase(name: str, measure: Callable[[], list[Row]], reset: Callable[[], None]) -> list[Row]:
+def _phase(name: str, measure: Callable[[], T], reset: Callable[[], None]) -> T:
+    """Runs one phase on a freshly reset simulator, saying on stderr what runs and for how
+    long."""
     print(f"... {name}", file=sys.stderr, flush=True)
     reset()
     started = time.perf_counter()
@@ -183,29 +191,28 @@ def main(argv: list[str] | None = None) -> int:
     with bench_sim.Server("url" if args.url else "process", args.url, log_interval=0) as server:
         base, root = server.base_url, server.root_url
         sim = bench_session.Simulator(base, root)
-        header = machine_lines(base)
+        started = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        load = load_average()
         rows: list[Row] = []
         rows += _phase("one-shot start-up", lambda: oneshot_rows(base, root, sizes), sim.reset)
-        session = None
-
-        def session_rows() -> list[Row]:
-            nonlocal session
-            session = bench_session.measure(base, root, runs=sizes.script_runs)
-            return bench_session.rows(session)
-
-        rows += _phase("session vs processes", session_rows, sim.reset)
+        session = _phase(
+            "session vs processes",
+            lambda: bench_session.measure(base, root, runs=sizes.script_runs),
+            sim.reset,
+        )
+        rows += bench_session.rows(session)
         rows += _phase("start-up to the first prompt", lambda: startup_rows(sizes), sim.reset)
         rows += _phase("completion", lambda: completion_rows(base, sizes), sim.reset)
         rows += _phase("log streams", lambda: log_rows(base, sizes), sim.reset)
         rows += _phase("simulator", lambda: simulator_rows(base, root, sizes), sim.reset)
         rows += _phase("Squirrel runner", lambda: squirrel_rows(sizes), sim.reset)
+        header = machine_lines(base, started, load)
     print("\n".join(header))
     print()
     print(table(rows))
     print()
     print("Requests per command of the Development Guide script (counted by the simulator):")
     print()
-    assert session is not None
     print(bench_session.script_table(session))
     return 0
 
