@@ -91,15 +91,35 @@ class SimProcess:
         self.proc.wait(10)
 
     def seed_devices(self, total: int) -> None:
-        """`total` devices in all (the simulator starts with 3)."""
-        left = total - 3
-        while left > 0:
-            batch = min(left, 1000)
-            answer = requests.post(
-                f"{self.root_url}/_sim/devices", json={"count": batch}, timeout=120
-            )
-            answer.raise_for_status()
-            left -= batch
+        seed_devices(self.root_url, total)
+
+
+class RunningSim:
+    """A simulator someone else started (`run.py`'s): reset before and after use."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url.rstrip("/")
+        self.root_url = self.base_url.removesuffix("/v5")
+
+    def __enter__(self) -> RunningSim:
+        requests.post(f"{self.root_url}/_sim/reset", timeout=60).raise_for_status()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        requests.post(f"{self.root_url}/_sim/reset", timeout=60).raise_for_status()
+
+    def seed_devices(self, total: int) -> None:
+        seed_devices(self.root_url, total)
+
+
+def seed_devices(root_url: str, total: int) -> None:
+    """`total` devices in all (the simulator starts with 3)."""
+    left = total - 3
+    while left > 0:
+        batch = min(left, 1000)
+        answer = requests.post(f"{root_url}/_sim/devices", json={"count": batch}, timeout=120)
+        answer.raise_for_status()
+        left -= batch
 
 
 # -- completion latency -------------------------------------------------------------------
@@ -131,13 +151,26 @@ def _prefixes(devices: list[dict], samples: int, rng: random.Random) -> list[str
     return prefixes
 
 
-def bench_completion(devices: int = 10_000, samples: int = 300) -> list[Row]:
-    """Tab latency against a simulator with `devices` devices (see the module docstring)."""
+def bench_completion(
+    devices: int = 10_000, samples: int = 300, url: str | None = None
+) -> list[Row]:
+    """Tab latency against a simulator with `devices` devices (see the module docstring):
+    one of its own, or the one at `url` (reset before and after)."""
+    saved_home, saved_cwd = os.environ.get("HOME"), os.getcwd()
+    try:
+        return _bench_completion(devices, samples, url)
+    finally:
+        os.chdir(saved_cwd)
+        if saved_home is not None:
+            os.environ["HOME"] = saved_home
+
+
+def _bench_completion(devices: int, samples: int, url: str | None) -> list[Row]:
     from imptsh.session import Session
     from imptsh.shell import ImptShell
 
     rows: list[Row] = []
-    with SimProcess() as sim, tempfile.TemporaryDirectory() as home:
+    with RunningSim(url) if url else SimProcess() as sim, tempfile.TemporaryDirectory() as home:
         sim.seed_devices(devices)
         os.environ["HOME"] = home
         os.chdir(home)
@@ -279,7 +312,7 @@ def machine_lines() -> list[str]:
 def table(rows: list[Row]) -> str:
     lines = [("measurement", "value", "goal", "")]
     for row in rows:
-        verdict = "" if row.ok is None else ("ok" if row.ok else "ABOVE GOAL")
+        verdict = "" if row.ok is None else ("ok" if row.ok else "MISSED")
         lines.append((row.name, row.value, row.goal, verdict))
     widths = [max(len(line[i]) for line in lines) for i in range(4)]
     out = []

@@ -5,8 +5,9 @@ Measures
     process to a pipe, every line checked to arrive once and in order (target >= 5,000/s);
 (b) latency: from sending a line to the simulator's control plane to reading it from that
     pipe, one line at a time (target: median < 50 ms);
-(c) completion under load: `complete_line` timed in-process while a background log task of
-    the same session receives about 1,000 lines per second (target: every call < 20 ms).
+(c) completion under load: `complete_line` timed in-process, answered by the session's
+    background fill (the shell's `CacheRefresher`), while a background log task of the same
+    session receives about 1,000 lines per second (target: every call < 20 ms).
 
 The simulator runs in its own process (as in `bench_sim.py`) and the lines of (c) are
 pushed by another process, so the timings are imptsh's own. `measure()` returns the figures
@@ -206,8 +207,9 @@ def completion_under_load(
     from imptsh.api.auth import login_with_password
     from imptsh.api.client import Client, Credentials
     from imptsh.commands.completion import complete_line
-    from imptsh.commands.registry import groups
+    from imptsh.commands.registry import group
     from imptsh.commands.runner import run_line
+    from imptsh.completion.refresher import CacheRefresher
     from imptsh.context import SessionLogin
     from imptsh.logs import StreamSink
     from imptsh.session import Session
@@ -222,7 +224,10 @@ def completion_under_load(
     sink = open(os.devnull, "w")  # noqa: SIM115 - closed below
     tasks.sink = StreamSink(sink)
     quiet = io.StringIO()
-    run_line(session, ["device", "list"], quiet)  # completion answers from this cache
+    refresher = CacheRefresher(session)  # what completion answers from, as in the shell
+    refresher.start()
+    if not refresher.wait_until_idle(60) or refresher.index() is None:
+        raise SystemExit(f"the background fill did not load the account: {refresher.status()}")
     if run_line(session, ["log", "stream", "-d", device], quiet) != 0:
         raise SystemExit("log stream did not start: " + quiet.getvalue())
     seconds = max(3.0, calls * 0.01 + 2.0)
@@ -232,18 +237,21 @@ def completion_under_load(
         time.sleep(1.0)  # the load is flowing
         before = tasks.summary()[0].lines
         began = time.perf_counter()
-        device_group = groups()["device"]
+        device_group = group("device")
         line = "device info --device "
         for _ in range(calls):
             t0 = time.perf_counter()
-            complete_line(session, device_group, "", line, len(line), len(line))
+            offered = complete_line(refresher, device_group, "", line, len(line), len(line))
             timings.append((time.perf_counter() - t0) * 1000)
+            if not offered:
+                raise SystemExit("completion offered no device: it measured nothing")
             time.sleep(0.005)
         received = tasks.summary()[0].lines - before
         load = received / (time.perf_counter() - began)
     finally:
         pusher.wait(seconds + 30)
         tasks.stop_all()
+        refresher.close()
         sink.close()
     return timings, load
 

@@ -64,9 +64,11 @@ class Result:
 class Server:
     """A simulator to measure: spawned with the CLI, started in-process, or given by URL."""
 
-    def __init__(self, mode: str, url: str | None) -> None:
+    def __init__(self, mode: str, url: str | None, *, log_interval: float | None = None) -> None:
         self.mode = mode
         self.base_url = url or ""
+        self.log_interval = log_interval
+        """Seconds between the simulated devices' own log lines (None: the default)."""
         self._proc: subprocess.Popen[str] | None = None
         self._sim = None
 
@@ -96,6 +98,8 @@ class Server:
             "--port",
             "0",
         ]
+        if self.log_interval is not None:
+            cmd += ["--log-interval", str(self.log_interval)]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self._proc = subprocess.Popen(
             cmd,

@@ -10,16 +10,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .api.client import endpoint_problem
-from .bundled_sim import SIM_AUTH_TYPE, BundledSimulator
-from .commands.registry import GROUP_DESCRIPTIONS, groups
-from .commands.runner import run_line
-from .context import ContextError, SessionLogin
-from .session import Session
+from .api.endpoints import endpoint_problem
+from .commands.registry import GROUP_DESCRIPTIONS, is_group
 
-__all__ = ["SIM_AUTH_TYPE", "main", "simulator"]
+if TYPE_CHECKING:
+    from .bundled_sim import BundledSimulator
+    from .context import SessionLogin
+    from .session import Session
+
+# What runs a command (the session, the requester, the command's group) is imported once
+# the command line is known to need it: `--version`, `--help` and usage errors load none of
+# it, and a one-shot command loads only its own group (see commands/registry.py).
+
+__all__ = ["main", "simulator"]
 
 USAGE = """\
 Usage:
@@ -120,8 +126,8 @@ def parse_flags(argv: list[str]) -> Flags | str:
 
 
 def help_text() -> str:
-    width = max(len(g) for g in groups()) + 2
-    lines = [f"  {name.ljust(width)}{GROUP_DESCRIPTIONS[name]}" for name in groups()]
+    width = max(len(g) for g in GROUP_DESCRIPTIONS) + 2
+    lines = [f"  {name.ljust(width)}{text}" for name, text in GROUP_DESCRIPTIONS.items()]
     return USAGE + "\n".join(lines) + "\n\nRun `imptsh GROUP --help` for a group's commands."
 
 
@@ -129,6 +135,8 @@ def help_text() -> str:
 def simulator(devices: int) -> Iterator[tuple[str, SessionLogin]]:
     """The bundled simulator on a free loopback port, logged in as its demo user (started
     at once)."""
+    from .bundled_sim import BundledSimulator
+
     bundled = BundledSimulator(devices)
     try:
         bundled.wait()
@@ -160,8 +168,12 @@ def _main(argv: list[str]) -> int:
         print(__version__)
         return 0
     assert isinstance(flags, Flags)
+    from .session import Session
+
     try:
         if flags.sim:
+            from .bundled_sim import BundledSimulator
+
             bundled = BundledSimulator(flags.devices)
             try:
                 banner = (
@@ -192,6 +204,8 @@ def _output_closed() -> int:
 
 
 def _endpoint_banner(session: Session) -> str:
+    from .context import ContextError
+
     lines = [f"auth login in this session logs in to {session.default_endpoint}."]
     try:
         ctx = session.context()
@@ -219,7 +233,9 @@ def run(
         gc.enable()  # no prompt to hurry to
         if bundled is not None:
             bundled.start(notify=_print_notice)
-    if rest and rest[0] in groups() and flags.command_line is None:
+    if rest and is_group(rest[0]) and flags.command_line is None:
+        from .commands.runner import run_line
+
         if flags.rc:
             status = _make_shell(session).run_file(Path(flags.rc), keep_going=True)
             if status:
@@ -233,29 +249,36 @@ def run(
         return 2
     if rest and (len(rest) > 1 or not Path(rest[0]).is_file()):
         print(
-            f"imptsh: {rest[0]!r} is neither a command group ({', '.join(groups())}) nor "
-            "a script file.",
+            f"imptsh: {rest[0]!r} is neither a command group "
+            f"({', '.join(GROUP_DESCRIPTIONS)}) nor a script file.",
             file=sys.stderr,
         )
         return 2
-    shell = _make_shell(session, interactive=interactive)
+    from .script import ScriptRunner
+
+    # A script's lines of impt commands run without the shell; it starts when a line needs it.
+    script = ScriptRunner(session, lambda: _make_shell(session, interactive=interactive))
     if flags.command_line is not None:
         # one command line, like one-shot mode: a log stream runs until Ctrl-C
         if flags.rc:
-            shell.run_file(Path(flags.rc), keep_going=True)
-        return shell.run_command_line(flags.command_line)
+            script.shell.run_file(Path(flags.rc), keep_going=True)
+        return script.run_command_line(flags.command_line)
     # In the shell and in scripts, log streams are background tasks.
-    shell.run_logs_in_background(above_prompt=interactive)
+    if interactive:
+        script.shell.run_logs_in_background(above_prompt=True)
+    else:
+        script.run_logs_in_background()
     try:
         if flags.rc:
-            shell.run_file(Path(flags.rc), keep_going=True)
+            script.shell.run_file(Path(flags.rc), keep_going=True)
         if rest:
-            return shell.run_file(Path(rest[0]), keep_going=flags.keep_going)
+            return script.run_file(Path(rest[0]), keep_going=flags.keep_going)
         if not interactive:
             try:
-                return shell.run_lines("<stdin>", _stdin_lines(), keep_going=flags.keep_going)
+                return script.run_lines("<stdin>", _stdin_lines(), keep_going=flags.keep_going)
             except _StdinNotText:
                 return 1
+        shell = script.shell
         if not flags.no_rc and not flags.rc:
             for rc in _default_rc_files(session):
                 shell.run_file(rc, keep_going=True)
@@ -279,7 +302,10 @@ def _print_notice(text: str) -> None:
 
 def _end_log_tasks(session: Session, *, announce: bool) -> None:
     """Background log tasks end with the script or the shell that started them."""
-    for task in session.log_tasks.stop_all("the script ended" if announce else "imptsh ended"):
+    tasks = session.started_log_tasks
+    if tasks is None:
+        return  # no command asked for the log machinery: nothing to stop
+    for task in tasks.stop_all("the script ended" if announce else "imptsh ended"):
         if announce:
             print(f"Log task {task.id} is stopped: the script has ended.", flush=True)
 

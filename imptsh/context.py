@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from .api.client import DEFAULT_ENDPOINT, Credentials, endpoint_problem
+from .api.client import Credentials
+from .api.endpoints import DEFAULT_ENDPOINT, endpoint_problem
 from .files import NotUtf8Error, read_text, write_atomically
 
 AUTH_FILE_NAME = ".impt.auth"

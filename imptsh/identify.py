@@ -85,6 +85,12 @@ class Identifier:
         self._fresh.add((kind, resource["id"]))
         return resource
 
+    def answered(self, kind: str, resource: Resource) -> Resource:
+        """`resource` as the server has just answered a change with it (a create's or an
+        update's result): as fresh as if it had been fetched, so nothing fetches it again."""
+        self._fresh.add((kind, resource["id"]))
+        return resource
+
     def fresh(self, kind: str, resource: Resource) -> Resource:
         """`resource` as the server has it now: re-fetched only if it came from the cache."""
         if (kind, resource["id"]) in self._fresh:

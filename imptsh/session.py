@@ -4,18 +4,21 @@ commands (logged-in clients, the entity cache, the current account)."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from .api.auth import login_with_key, login_with_password
 from .api.client import Client, Credentials, Exchange, Observer, RetryPolicy
 from .cache import EntityCache
 from .context import AuthContext, SessionLogin, resolve_context
-from .logs import LogConfig, LogTasks
 from .output.printer import Output
 from .project import ProjectFile, load_project
 from .prompts import Prompter
+
+if TYPE_CHECKING:
+    from .logs import LogTasks
 
 
 class Session:
@@ -42,8 +45,34 @@ class Session:
         self._me: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.observers: list[Observer] = []
         """Called with every HTTP exchange of the session's clients, after `-z debug`'s."""
-        self.log_tasks = LogTasks(LogConfig.from_env(self.env))
-        """Background log tasks; `log_tasks.summary()` is cheap and thread-safe."""
+        self.log_tasks_in_background = False
+        """Whether the log tasks, once the log machinery loads, run in the background (a
+        script's); the shell sets its own tasks up itself."""
+        self._log_tasks: LogTasks | None = None
+        self._log_tasks_lock = threading.Lock()
+
+    @property
+    def log_tasks(self) -> LogTasks:
+        """The session's log tasks (`log_tasks.summary()` is cheap and thread-safe). The log
+        machinery loads the first time they are asked for: one-shot commands other than
+        `log` and `--log` never load it."""
+        with self._log_tasks_lock:
+            if self._log_tasks is None:
+                from .logs import LogConfig, LogTasks
+
+                self._log_tasks = LogTasks(LogConfig.from_env(self.env))
+                self._log_tasks.background = self.log_tasks_in_background
+            return self._log_tasks
+
+    @log_tasks.setter
+    def log_tasks(self, tasks: LogTasks) -> None:
+        with self._log_tasks_lock:
+            self._log_tasks = tasks
+
+    @property
+    def started_log_tasks(self) -> LogTasks | None:
+        """The log tasks if anything has asked for them yet (never loads them)."""
+        return self._log_tasks
 
     @property
     def cwd(self) -> Path:

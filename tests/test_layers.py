@@ -19,6 +19,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "imptsh"
 LAZY_IMPORTS = {
     # cmd2 and prompt_toolkit take a while to load; one-shot commands never need them.
     ("imptsh.cli", "_make_shell"): {"imptsh.shell"},
+    # `--version`, `--help` and a bad flag answer before anything that runs commands loads.
+    ("imptsh.cli", "_main"): {"imptsh.bundled_sim", "imptsh.session"},
+    ("imptsh.cli", "simulator"): {"imptsh.bundled_sim"},
+    ("imptsh.cli", "_endpoint_banner"): {"imptsh.context"},
+    ("imptsh.cli", "run"): {"imptsh.commands.runner", "imptsh.script"},
+    # the log machinery loads with the first log task, not with every session.
+    ("imptsh.session", "log_tasks"): {"imptsh.logs"},
+    # a restart loads the log commands only with --log.
+    ("imptsh.commands.follow", "following"): {"imptsh.commands.log"},
     # only an `imptsh --sim` session starts the simulator (in the background).
     ("imptsh.bundled_sim", "_start_simulator"): {"imptsh.sim.server"},
     # The Squirrel VM loads only in the runner's own processes, never in the simulator's:
@@ -48,6 +57,17 @@ def module_name(path: Path) -> str:
 
 
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+# Modules imported by name rather than by an import statement, with the one module that may
+# do so: the command registry imports a group's module when the group is first used.
+REGISTRY = "imptsh.commands.registry"
+DYNAMIC_IMPORTERS = {REGISTRY}
+
+
+def _group_modules() -> set[str]:
+    from imptsh.commands.registry import GROUP_DESCRIPTIONS
+
+    return {f"imptsh.commands.{name}" for name in GROUP_DESCRIPTIONS}
 
 
 def _package_of(module: str) -> str:
@@ -109,6 +129,7 @@ def import_graph() -> dict[str, set[str]]:
         for node in _module_level(_tree(module).body):
             found.update(t for t in _targets(module, node) if t != module)
         graph[module] = found
+    graph[REGISTRY] |= _group_modules()  # imported on first use, but imported all the same
     return graph
 
 
@@ -162,7 +183,8 @@ def function_imports() -> Iterator[tuple[str, str, str, int]]:
 def test_the_walk_sees_the_package() -> None:
     graph = import_graph()
     assert "imptsh.commands.registry" in graph
-    assert {"imptsh.commands.dg", "imptsh.commands.spec"} <= graph["imptsh.commands.registry"]
+    assert "imptsh.commands.dg" in graph["imptsh.commands.registry"]  # by name, on first use
+    assert "imptsh.commands.spec" in graph["imptsh.commands.dg"]
     assert "imptsh.api.client" in graph["imptsh.api.resources"]
     assert "imptsh.commands.spec" not in graph["imptsh.invocation"]  # under TYPE_CHECKING
 
@@ -185,6 +207,25 @@ def test_no_import_hides_in_a_function() -> None:
     assert hidden == []
 
 
+def test_only_the_registry_imports_modules_by_name() -> None:
+    """`importlib.import_module` and `__import__` would hide an import from this walk."""
+    by_name = sorted(
+        f"{module}:{node.lineno}"
+        for module in MODULES
+        for node in ast.walk(_tree(module))
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "attr", None) or getattr(node.func, "id", None))
+        in ("import_module", "__import__")
+        and module not in DYNAMIC_IMPORTERS
+    )
+    assert by_name == []
+
+
+def test_the_registry_names_real_group_modules() -> None:
+    for module in _group_modules():
+        assert module in MODULES, module
+
+
 def test_the_allowed_lazy_imports_still_exist() -> None:
     found = {(module, func, target) for module, func, target, _ in function_imports()}
     for (module, func), targets in LAZY_IMPORTS.items():
@@ -205,8 +246,10 @@ def _importers(graph: dict[str, set[str]], prefix: str) -> dict[str, set[str]]:
     [
         # the client layer: nothing above it imports it back
         # (history.py belongs to the shell: it masks secrets by the commands' options)
-        ("imptsh.commands", {"imptsh.cli", "imptsh.shell", "imptsh.history"}),
+        # (script.py runs scripts' impt commands itself, and hands the rest to the shell)
+        ("imptsh.commands", {"imptsh.cli", "imptsh.shell", "imptsh.history", "imptsh.script"}),
         ("imptsh.shell", {"imptsh.cli"}),
+        ("imptsh.script", {"imptsh.cli"}),
         ("imptsh.cli", {"imptsh.__main__"}),
         # only the entry point starts the simulator, and only when asked to (`--sim`)
         ("imptsh.sim", set()),

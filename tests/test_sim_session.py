@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from imptsh.bundled_sim import BundledSimulator
-from imptsh.cli import SIM_AUTH_TYPE, simulator
+from imptsh.bundled_sim import SIM_AUTH_TYPE, BundledSimulator
+from imptsh.cli import simulator
 from imptsh.commands.runner import run_line
 from imptsh.session import Session
 from tests.conftest import FAST_RETRY, Impt, Result, run_imptsh

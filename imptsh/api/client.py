@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from .. import __version__
+from .endpoints import endpoint_problem
 from .errors import (
     ConnectionFailedError,
     ImpCentralError,
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
     from .events import EventStream
 
-DEFAULT_ENDPOINT = "https://api.electricimp.com/v5"
 JSONAPI = "application/vnd.api+json"
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 REFRESH_MARGIN_S = 180  # impt refreshes when fewer than 3 minutes remain
@@ -67,23 +67,6 @@ def new_http_session() -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
-
-
-def endpoint_problem(url: str) -> str | None:
-    """Why `url` cannot be an impCentral API endpoint (`... does not start with http:// or
-    https://`), or None when it can: an absolute http:// or https:// URL with a host."""
-    if not url or any(ch.isspace() or not ch.isprintable() for ch in url):
-        return "contains spaces or control characters" if url else "is empty"
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https"):
-        return "does not start with http:// or https://"
-    if not parts.hostname:
-        return "names no host"
-    try:
-        parts.port  # noqa: B018 - raises for a port that is not a number in range
-    except ValueError:
-        return "has a port that is not a number from 0 to 65535"
-    return None
 
 
 def check_endpoint(url: str) -> str:
@@ -178,10 +161,18 @@ class Client:
         self.timeout = timeout
         self.stream_read_timeout = stream_read_timeout
         self.retry = retry or RetryPolicy()
-        self.session = session or shared_session()
+        self._session = session
         self.observer = observer
         self.request_count = 0
         self._refresh_lock = threading.Lock()
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session requests go through: the process-wide one unless one was given.
+        Taken at the first request, so that a command that sends none loads no HTTP library."""
+        if self._session is None:
+            self._session = shared_session()
+        return self._session
 
     # -- public verbs -------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..api.auth import login_with_key, login_with_password
-from ..api.client import DEFAULT_ENDPOINT, Client
+from ..api.client import Client
+from ..api.endpoints import DEFAULT_ENDPOINT
 from ..context import AuthData, AuthFile, global_auth_file, local_auth_file
 from ..errors import CommandError
 from ..invocation import Invocation

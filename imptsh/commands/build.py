@@ -39,7 +39,7 @@ from .firmware_checks import (
     check_files,
     check_options,
 )
-from .log import following
+from .follow import following
 from .spec import EMPTY_OK, FLAG, OPT_BOOL, Group, Option
 
 group = Group("build", "Build manipulation commands.")

@@ -24,7 +24,7 @@ from .common import (
     resolve_dg,
     show_info,
 )
-from .log import following
+from .follow import following
 from .spec import EMPTY_OK, FLAG, Group, Option
 
 group = Group("device", "Device manipulation commands.")

@@ -37,7 +37,7 @@ from .common import (
     restart_dg,
 )
 from .env_variable import parse_env_variable
-from .log import following
+from .follow import following
 from .spec import EMPTY_OK, FLAG, OPT_BOOL, Args, Group, Option
 from .targets import invalid_option, resolve_targets
 

@@ -186,6 +186,7 @@ def create(inv: Invocation) -> None:
         description=args.descr,
         **relationships,
     )
+    inv.identifier.answered("dg", dg)
     inv.out.info(f'Device Group "{args.name}" is created successfully.')
     project = _write_project(inv, new_project(cwd, dg["id"], device_file, agent_file))
     inv.out.info("Project is created successfully.")

@@ -23,7 +23,7 @@ from ..output.printer import FAILS, Output, color_wanted
 from ..output.render import escape_controls
 from ..project import ProjectFileError
 from ..session import Session
-from .registry import groups, root_help
+from . import registry
 from .spec import OUTPUT, Command, UsageError, wants_help
 
 OK, FAILED = 0, 1
@@ -39,13 +39,12 @@ def run_line(
 ) -> int:
     """`tokens` is everything after `impt`: group, command and options (with `shell`, the
     shell's own groups too)."""
-    registry = groups(shell=shell)
-    if not tokens or tokens[0] not in registry:
+    if not tokens or not registry.is_group(tokens[0], shell=shell):
         if tokens and tokens[0] in ("--help", "-h"):
-            stream.write(root_help() + "\n")
+            stream.write(registry.root_help() + "\n")
             return OK
-        return _usage_failure(stream, root_help(), "Please specify a valid command.")
-    group = registry[tokens[0]]
+        return _usage_failure(stream, registry.root_help(), "Please specify a valid command.")
+    group = registry.group(tokens[0])
     if len(tokens) < 2 or tokens[1].startswith("-"):
         if len(tokens) >= 2 and wants_help(tokens[1:]):
             stream.write(group.help_text() + "\n")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api.client import endpoint_problem
+from ..api.endpoints import endpoint_problem
 from ..output.render import escape_controls
 
 # Option kinds (commands.md §1.2).

@@ -18,17 +18,20 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..api import resources
 from ..api.client import Client, now_iso
 from ..api.errors import ApiError, ConnectionFailedError, NotFoundError
-from ..api.events import Event, EventStream
 from . import history
 from .config import LogConfig
 from .cursor import Cursor
 from .lines import LogFormatError, LogLine, parse_message
 from .recovery import Recovery, catch_up, reconnect_notice
 from .task import CLOSED, FAILED, OUTPUT_CLOSED, LogTask
+
+if TYPE_CHECKING:  # the stream reader (requests, sseclient) loads with the first stream
+    from ..api.events import Event, EventStream
 
 IDLE, OPEN, RECONNECTING, SHUT = "idle", "open", "reconnecting", "shut"
 

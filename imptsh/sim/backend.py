@@ -13,6 +13,7 @@ from .faults import Faults
 from .model import Model, txn
 from .resources import accounts, devices, factory, logs
 from .runner import DEFAULT_PERIOD, CodeRunner, LiteralRunner, RunnerCallbacks, start_all
+from .stats import RequestStats
 from .store import Store
 
 
@@ -44,6 +45,7 @@ class Backend(Model):
         self.defaults = {"user": user, "password": password, "email": email, "devices": devices}
         self.device_name_prefix = device_name_prefix
         self.tick_seconds = tick_seconds
+        self.stats = RequestStats()
         self._closed = False
         self.runner.bind(RunnerCallbacks(log=self._runner_log, factory=self._runner_factory))
         if self.store.is_empty():
@@ -72,6 +74,7 @@ class Backend(Model):
             logs.close_streams(self)
             self.wipe()
             self.faults.clear()
+            self.stats.clear()
             d = self.defaults
             self._seed(d["user"], d["password"], d["email"], d["devices"])
             ticket = self.runner_calls.ticket()

@@ -1,6 +1,6 @@
 """The ``/_sim/`` control plane: reset, seeding, log injection, connectivity, device clocks,
-the Connected Factory (BlinkUp, recorded webhook deliveries), zombie deployments and fault
-injection.
+the Connected Factory (BlinkUp, recorded webhook deliveries), zombie deployments, fault
+injection and request counts.
 
 No token is needed, but only loopback clients are served (403 otherwise, see the HTTP layer).
 Each handler takes ``(control, body, links, *captured segments)`` and returns
@@ -143,6 +143,9 @@ class Control:
         acct = accounts.add_collaborator(self.backend, body)
         return 200, {"data": self._render("account", acct, links)}
 
+    def show_stats(self, body: Any, links: Links) -> tuple[int, Any]:
+        return 200, {"meta": self.backend.stats.snapshot()}
+
     def show_faults(self, body: Any, links: Links) -> tuple[int, Any]:
         return 200, {"meta": self.faults.pending()}
 
@@ -218,6 +221,7 @@ _ROUTES = [
     Route("POST", "devices/*/clock", Control.clock, auth=False),
     Route("POST", "accounts", Control.seed_account, auth=False),
     Route("POST", "collaborators", Control.add_collaborator, auth=False),
+    Route("GET", "stats", Control.show_stats, auth=False),
     Route("GET", "faults", Control.show_faults, auth=False),
     Route("POST", "faults", Control.add_faults, auth=False),
     Route("DELETE", "faults", Control.clear_faults, auth=False),

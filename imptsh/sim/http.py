@@ -294,6 +294,7 @@ class Handler(BaseHTTPRequestHandler):
             if raw_path != API_PREFIX and not raw_path.startswith(API_PREFIX + "/"):
                 self._read_body()
                 raise ApiError(404, "NF002", "Not Found", "The API is served under /v5.")
+            app.backend.stats.count(method)
             # Rate-limit headers and injected faults apply to every API request.
             key = self.headers.get("Authorization") or self.client_address[0]
             remaining, reset, exceeded = app.rate.hit(key)

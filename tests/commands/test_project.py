@@ -73,6 +73,17 @@ def test_create_writes_the_project_and_its_empty_source_files(logged_in, api):
     assert Path("device.nut").read_text() == "" and Path("agent.nut").read_text() == ""
 
 
+def test_create_shows_the_group_the_server_answered_without_fetching_it_again(logged_in, api):
+    api.product("MyProduct")
+    logged_in("account info")  # the current account is known already
+    sent = logged_in.record_requests()
+    r = logged_in("project create --product MyProduct --name MyDG")
+    assert r.status == 0, r.out
+    new = project_file()["deviceGroupId"]
+    assert sent.calls == [("GET", "/products"), ("POST", "/devicegroups")], sent.calls
+    assert f"    id:          {new}" in lines(r.out)
+
+
 def test_create_keeps_existing_source_files_and_creates_the_product(logged_in, api):
     Path("app.device.nut").write_text('server.log("kept");')
     r = logged_in(

@@ -16,6 +16,7 @@ import requests
 
 from imptsh.api.auth import login_with_password
 from imptsh.api.client import Client
+from imptsh.api.errors import ConnectionFailedError
 from tests.conftest import run_imptsh, sim_control
 
 pytestmark = [
@@ -110,6 +111,7 @@ def test_sim_session_prompt_completion_ctrl_c_and_ctrl_d(term):
     t.wait_for(r"imptsh>$")
     t.send("product create --name TermProd", "Enter")
     t.wait_for(r'Product "TermProd" is created successfully\.')
+    t.wait_for(r"SUCCEEDS\nimptsh>$")  # keys typed before the prompt are the terminal's to echo
     t.send("product li", "Tab")
     t.wait_for(r"imptsh> product list")
     t.send("Enter")
@@ -213,13 +215,24 @@ def test_recalled_lines_and_history_keep_no_secret(term):
     assert t.screen().count("hunter2-secret") == 1  # only where it was typed
 
 
+def _login_once_up(base: str) -> dict:
+    """The bundled simulator starts once the first prompt is shown, so it may not listen
+    yet when the prompt appears: log in as soon as it does."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return login_with_password(Client(base), "demo", "demo", lambda: "")
+        except ConnectionFailedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def test_a_log_line_arriving_while_typing_appears_above_the_prompt(term):
     t = term("--sim --no-rc")
     base = t.wait_for(r"simulator at (http://127\.0\.0\.1:\d+/v5)").group(1)
     t.wait_for(r"imptsh>$")
-    t.send("account info", "Enter")  # the simulator starts after the first prompt
-    t.wait_for(r"IMPT COMMAND SUCCEEDS\nimptsh>$")
-    tokens = login_with_password(Client(base), "demo", "demo", lambda: "")
+    tokens = _login_once_up(base)
     devices = requests.get(
         f"{base}/devices",
         headers={"Authorization": f"Bearer {tokens['access_token']}"},
