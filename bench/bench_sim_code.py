@@ -26,7 +26,6 @@ import platform
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,16 +37,11 @@ from imptsh.cache import EntityCache  # noqa: E402
 from imptsh.sim import squirrel  # noqa: E402
 from imptsh.sim.server import Simulator, start  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_interactive import Row  # noqa: E402 - a sibling script, not a package
+
 DEV = "development_devicegroup"
 START_TARGET_S = 1.0  # starting the code may take this much longer than the restart itself
-
-
-@dataclass
-class Row:
-    name: str
-    value: str
-    target: str
-    met: bool | None
 
 
 class LineWatch:
@@ -222,10 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = measure(args.devices, args.seconds)
     width = max(len(r.name) for r in rows)
     for row in rows:
-        verdict = "" if row.met is None else ("  ok" if row.met else "  MISSED")
-        target = f"  (target {row.target})" if row.target else ""
+        verdict = "" if row.ok is None else ("  ok" if row.ok else "  MISSED")
+        target = f"  (target {row.goal})" if row.goal else ""
         print(f"{row.name.ljust(width)}  {row.value}{target}{verdict}")
-    return 0 if all(r.met is not False for r in rows) else 1
+    return 0 if all(r.ok is not False for r in rows) else 1
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@
    log task receives lines (`bench_logs.py`).
 6. Simulator throughput: authenticated GETs per second (`bench_sim.py`).
 7. The Squirrel code runner starting devices (`bench_squirrel.py`, when the VM is installed).
+8. Device code through the simulator (`bench_sim_code.py`, when the VM is installed): one
+   `dg restart` of many devices until every device's code has logged, and devices logging
+   steadily without a line lost.
 
 The simulator runs in a process of its own (`imptsh-sim --log-interval 0`) and is reset
 before each phase. Timings are medians of several runs; ratios and request counts are what
@@ -42,6 +45,7 @@ import bench_logs  # noqa: E402
 import bench_oneshot  # noqa: E402
 import bench_session  # noqa: E402
 import bench_sim  # noqa: E402
+import bench_sim_code  # noqa: E402
 from bench_interactive import Row, table  # noqa: E402
 
 T = TypeVar("T")
@@ -59,12 +63,13 @@ class Sizes:
     completion_calls: int
     get_seconds: float
     squirrel_devices: int
+    code_seconds: float
     install_standin: bool
     """Whether `npm ci` may install imp-central-api for the node stand-in."""
 
 
-FULL = Sizes(15, 3, 15, 10_000, 300, 20_000, 200, 300, 4.0, 100, True)
-QUICK = Sizes(3, 1, 2, 300, 30, 2_000, 20, 40, 0.5, 5, False)
+FULL = Sizes(15, 3, 15, 10_000, 300, 20_000, 200, 300, 4.0, 100, 5.0, True)
+QUICK = Sizes(3, 1, 2, 300, 30, 2_000, 20, 40, 0.5, 5, 1.0, False)
 
 
 def load_average() -> str:
@@ -166,6 +171,14 @@ def squirrel_rows(sizes: Sizes) -> list[Row]:
     ]
 
 
+def device_code_rows(sizes: Sizes) -> list[Row]:
+    """On a simulator of its own that runs device code (the shared one runs none)."""
+    if not bench_sim_code.squirrel.available():
+        reason = bench_sim_code.squirrel.unavailable_reason()
+        return [Row("device code through the simulator", f"not run: {reason}")]
+    return bench_sim_code.measure(sizes.squirrel_devices, sizes.code_seconds)
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
@@ -206,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += _phase("log streams", lambda: log_rows(base, sizes), sim.reset)
         rows += _phase("simulator", lambda: simulator_rows(base, root, sizes), sim.reset)
         rows += _phase("Squirrel runner", lambda: squirrel_rows(sizes), sim.reset)
+        rows += _phase("device code", lambda: device_code_rows(sizes), sim.reset)
         header = machine_lines(base, started, load)
     print("\n".join(header))
     print()

@@ -30,6 +30,7 @@ PHASE_ROWS = [
     "simulator: authenticated GETs/s",
     "  the same through 1 requests.Session",
     "Squirrel runner",
+    "dg restart of 5 devices",
 ]
 
 
