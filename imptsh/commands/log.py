@@ -246,9 +246,11 @@ def run_task(inv: Invocation, task: LogTask, attached: Attached) -> None:
     listed = ", ".join(devices[:5]) + (", ..." if len(devices) > 5 else "")
     inv.out.info(f"Log stream for Device(s) {listed} is opened.")
     if tasks.background:
+        stop = f'"tasks stop {task.id}" stops this one'
+        if tasks.sink.interactive:
+            stop += ", Ctrl-C at an empty prompt stops them all"
         inv.out.info(
-            f'Log task {task.id} runs in the background: "tasks" lists the log tasks, '
-            f'"tasks stop {task.id}" stops this one.'
+            f'Log task {task.id} runs in the background: "tasks" lists the log tasks, {stop}.'
         )
         task.resume()
         return
