@@ -254,10 +254,12 @@ def run_task(inv: Invocation, task: LogTask, attached: Attached) -> None:
         )
         task.resume()
         return
-    inv.out.info(SUCCEEDS, "", "Press <Ctrl-C> to exit.")
     inv.out.printed_result = True  # the lines are the result: no `{}` in json mode
-    task.resume()
     try:
+        # Ctrl-C ends the stream from the moment it is open, also while the status lines
+        # or the lines held during a restart are printed.
+        inv.out.info(SUCCEEDS, "", "Press <Ctrl-C> to exit.")
+        task.resume()
         while not task.ended.wait(0.25):
             pass
     except KeyboardInterrupt:
