@@ -7,6 +7,7 @@ the status."""
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ import cmd2
 from cmd2 import CommandSet, Completions, Statement
 from cmd2.exceptions import Cmd2ArgparseError, PassThroughException
 from cmd2.parsing import StatementParser
+from prompt_toolkit.key_binding import merge_key_bindings
 
 from . import __version__, toolbar
 from .commands.completion import complete_line
@@ -350,6 +352,8 @@ class ImptShell(PromptAndToolbar, cmd2.Cmd):
 
     def _create_main_session(self, **kwargs: Any) -> Any:
         session = super()._create_main_session(**kwargs)
+        stop_keys = self.log_task_keys(self._stop_log_tasks)
+        session.key_bindings = merge_key_bindings([session.key_bindings, stop_keys])
         recall = ScrubbedLineHistory.of_scrubbed(item.raw for item in self.history)
         session.history = recall
         session.default_buffer.history = recall
@@ -482,6 +486,12 @@ class ImptShell(PromptAndToolbar, cmd2.Cmd):
 
     def help_tasks(self) -> None:
         self.poutput(shell_group.help_text())
+
+    def _stop_log_tasks(self) -> None:
+        """`tasks stop --all`, its message shown above the prompt (any thread)."""
+        said = io.StringIO()
+        run_tasks(self.session, ["stop", "--all"], said)
+        self.alert(said.getvalue().rstrip("\n"))
 
     def alert(self, text: str) -> None:
         """`text` above the prompt, without disturbing what is being typed (any thread)."""

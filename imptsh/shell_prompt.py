@@ -3,12 +3,18 @@ first prompt is on the screen (part of `ImptShell`).
 
 The prompt names the login state and the current Project's Device Group; it is computed
 after every command, never while drawing. The toolbar is drawn on every redraw from what is
-in memory (`toolbar.toolbar_text`)."""
+in memory (`toolbar.toolbar_text`). Ctrl-C at an empty prompt stops the background log
+tasks, as Ctrl-C stops impt's log stream."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
+
+from prompt_toolkit.application.current import get_app
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from .api.client import Client
 from .completion.refresher import CacheRefresher
@@ -114,6 +120,25 @@ class PromptAndToolbar:
             log_tasks=getattr(self.session, "log_tasks", None),
             width=columns,
         )
+
+    def log_task_keys(self, stop_tasks: Callable[[], None]) -> KeyBindings:
+        """Ctrl-C at an empty prompt while log tasks run calls `stop_tasks` (which stops
+        them all), as Ctrl-C stops a log stream in impt (the Development Guide's "Stop the
+        logging by pressing Ctrl-C"); with text on the line, or with no task running,
+        Ctrl-C only clears the line."""
+        keys = KeyBindings()
+
+        @Condition
+        def logging_at_an_empty_prompt() -> bool:
+            tasks = self.session.log_tasks
+            return tasks.background and not get_app().current_buffer.text and bool(tasks.all())
+
+        @keys.add("c-c", filter=logging_at_an_empty_prompt)
+        def _stop_logging(_event: KeyPressEvent) -> None:
+            # Stopping takes requests to the server: not in the prompt's own thread.
+            threading.Thread(target=stop_tasks, name="imptsh-ctrl-c", daemon=True).start()
+
+        return keys
 
     def _redraw(self) -> None:
         """Draws the prompt (and its toolbar) again; from any thread."""

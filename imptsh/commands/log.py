@@ -246,16 +246,20 @@ def run_task(inv: Invocation, task: LogTask, attached: Attached) -> None:
     listed = ", ".join(devices[:5]) + (", ..." if len(devices) > 5 else "")
     inv.out.info(f"Log stream for Device(s) {listed} is opened.")
     if tasks.background:
+        stop = f'"tasks stop {task.id}" stops this one'
+        if tasks.sink.interactive:
+            stop += ", Ctrl-C at an empty prompt stops them all"
         inv.out.info(
-            f'Log task {task.id} runs in the background: "tasks" lists the log tasks, '
-            f'"tasks stop {task.id}" stops this one.'
+            f'Log task {task.id} runs in the background: "tasks" lists the log tasks, {stop}.'
         )
         task.resume()
         return
-    inv.out.info(SUCCEEDS, "", "Press <Ctrl-C> to exit.")
     inv.out.printed_result = True  # the lines are the result: no `{}` in json mode
-    task.resume()
     try:
+        # Ctrl-C ends the stream from the moment it is open, also while the status lines
+        # or the lines held during a restart are printed.
+        inv.out.info(SUCCEEDS, "", "Press <Ctrl-C> to exit.")
+        task.resume()
         while not task.ended.wait(0.25):
             pass
     except KeyboardInterrupt:

@@ -33,7 +33,8 @@ from .spec import FLAG, NUMBER, POS_INT, Group, Option
 shell_group = Group(
     "tasks",
     "Log tasks of this session: what `log stream` and --log started (imptsh shell commands). "
-    "A bare number after the command is its --task: `tasks stop 2`.",
+    "A bare number after the command is its --task: `tasks stop 2`. In the interactive shell, "
+    "Ctrl-C at an empty prompt stops them all.",
     shell_only=True,
 )
 

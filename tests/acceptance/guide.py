@@ -1,125 +1,80 @@
 """The Development Guide's "Typical Use-cases" as data: every line the guide has the user
-type, in the guide's order, and the lines imptsh prints for it.
+type, in the guide's order, and the lines imptsh prints for it (see `steps` for the
+templates). Where imptsh's output differs from the guide's, it is impt 2.6.1's
+(commands.md): `build run` also sets the min supported Deployment, and a group's
+deployments are deleted with it by impCentral.
 
-A step's `expect` lines are templates matched in order against what the step prints (see
-`runners.match_in_order`): `<id>` stands for a UUID, `<dev>` for a device id, `<sha>` for a
-SHA-256, `<pad>` for alignment spaces and `<any>` for anything. `dialog` lines are the
-deletion summary and question, printed only when the confirmation is asked in a terminal
-(elsewhere the step runs with `-q`). Where imptsh's output differs from the guide's, it is
-impt 2.6.1's (commands.md): `build run` also sets the min supported Deployment, and a
-group's deployments are deleted with it by impCentral.
+The source files hold realistic Squirrel, which the simulator runs on its Squirrel VM: the
+application takes readings that its agent publishes (the guide's `Data published
+successfully:` lines), the DUT firmware tests and blesses the device, the fixture firmware
+blinks up the devices in front of it. `build run --log` opens the log stream, whose lines
+are checked before the user stops it (the guide's "Stop the logging by pressing Ctrl-C").
 
-The guide's `build run --log` steps run `build run` here: streaming logs is tested with the
-log commands. Its physical steps (adding a device with the mobile app, a BlinkUp fixture)
-are done on the simulator's control plane before the session starts."""
+The guide's physical steps are the simulator's: adding a device with the mobile app and
+the BlinkUp fixture joining the account happen on its control plane before the session,
+and "Use the fixture to configure some DUTs" (step 11 of "Develop Factory Fixture
+Firmware", on the factory floor) is `sim blinkup --fixture`, imptsh's command for putting
+new devices in front of a fixture: the fixture's code blinks them up, they run the DUT
+firmware, which blesses them into MyPreProductionDG, where "Go To Production" finds
+them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-OK = "IMPT COMMAND SUCCEEDS"
-QUESTION = ("Are you sure you want to continue?", "Enter 'y' (yes) or 'n' (no): <any>", "")
+from tests.acceptance.firmware import (
+    APP_AGENT,
+    APP_DEVICE,
+    APP_DEVICE_2,
+    DUT_AGENT,
+    DUT_DEVICE,
+    FIXTURE_AGENT,
+    FIXTURE_DEVICE,
+    FIXTURE_DEVICE_2,
+)
+from tests.acceptance.state import devices_in, history
+from tests.acceptance.steps import (
+    OK,
+    QUESTION,
+    Step,
+    Wait,
+    build_run,
+    device_block,
+    edit,
+    listed,
+    log_line,
+    project_block,
+    stop_logging,
+    watch,
+)
+from tests.conftest import SimApi
 
 FIXTURE_ID = "5000d8c46a56cfca"
 FIXTURE = {"id": FIXTURE_ID, "name": "fieldbus", "mac_address": "d8:c4:6a:56:cf:ca"}
 """The guide's BlinkUp fixture, added to the account like a development device."""
+DUTS = ("dut1", "dut2")
+"""The devices put in front of the fixture (named by the simulator)."""
 
 
-@dataclass(frozen=True)
-class Step:
-    line: str = ""  # what the user types (`impt ...`, `cd dev`, `mkdir dev`)
-    expect: tuple[str, ...] = ()
-    dialog: tuple[str, ...] = ()  # with `confirm`: the summary before the question
-    confirm: bool = False
-    edit: dict[str, str] = field(default_factory=dict)  # the user writes these files instead
-
-    @property
-    def command(self) -> bool:
-        return self.line.startswith("impt ")
-
-
-def edit(**files: str) -> Step:
-    """The user writes source code (names with `_` for `.`: `myapp_device_nut`)."""
-    return Step(edit={name.replace("_", "."): code for name, code in files.items()})
-
-
-APP_DEVICE = """\
-// Reads a sensor and sends the reading to the agent every ten seconds.
-server.log("Data published successfully:");
-function measure() {
-    agent.send("data", { "measureTime": time(), "data": hardware.voltage() });
-    imp.wakeup(10, measure);
-}
-measure();
-"""
-APP_DEVICE_2 = APP_DEVICE.replace("every ten seconds", "every five seconds").replace(
-    "imp.wakeup(10", "imp.wakeup(5"
-)
-APP_AGENT = """\
-device.on("data", function(reading) {
-    server.log(http.jsonencode(reading));
-});
-"""
-DUT_DEVICE = """\
-// Device-under-test firmware: test the hardware, bless the device if it passes.
-server.log("Testing the device under test");
-local passed = hardware.voltage() > 3.0;
-server.bless(passed, function(blessed) {
-    server.log("Blessing " + (blessed ? "succeeded" : "failed"));
-    if (blessed) imp.clearconfiguration();
-});
-"""
-DUT_AGENT = 'server.log("DUT agent ready");\n'
-FIXTURE_DEVICE = """\
-// BlinkUp fixture firmware: configures devices under test at the press of a button.
-server.log("Fixture ready");
-const SSID = "factory";
-const PASSWORD = "secret";
-hardware.pin1.configure(DIGITAL_IN, function() {
-    server.factoryblinkup(SSID, PASSWORD, hardware.pin5, BLINKUP_FAST);
-});
-"""
-FIXTURE_DEVICE_2 = FIXTURE_DEVICE.replace("Fixture ready", "Fixture ready (v2)")
-FIXTURE_AGENT = 'server.log("Fixture agent ready");\n'
-
-
-def project_block(device_file: str, agent_file: str, dg_type: str, name: str) -> tuple[str, ...]:
-    """The start of a `Project` block as `project create`/`info` print it."""
-    return (
-        "Project: ",
-        f"  Device file:  {device_file}",
-        f"  Agent file:   {agent_file}",
-        "  Device Group: ",
-        "    id:<pad><id>",
-        f"    type:<pad>{dg_type}",
-        f"    name:<pad>{name}",
-    )
-
-
-def restarted(*names: str) -> tuple[str, ...]:
-    lines: list[str] = [
-        'Restart request for Devices assigned to Device Group "<id>" is successful:'
-    ]
-    for name in names:
-        lines += ["Device: ", "  id:<pad><dev>", f"  name:<pad>{name}"]
+def readings(*numbers: int) -> tuple[str, ...]:
+    """The application's lines on a log stream, for the readings `numbers`."""
+    lines: list[str] = []
+    for n in numbers:
+        lines += [
+            log_line("agent.log", "Data published successfully:"),
+            log_line("agent.log", f'{{ "measureTime": "<any>", "data": {n} }}'),
+        ]
     return tuple(lines)
 
 
-def build_run(*devices: str) -> tuple[str, ...]:
-    return (
-        'Deployment "<id>" is created successfully.',
-        'Min supported Deployment for Device Group "<id>" is updated successfully.',
-        *restarted(*devices),
-        'Deployment "<id>" is run successfully.',
-        OK,
+def _blessed(api: SimApi) -> bool:
+    """Every device put in front of the fixture is in MyPreProductionDG and runs the
+    application (its agent has published a reading)."""
+    production = devices_in(api, "MyPreProductionDG")
+    return sorted(production) == list(DUTS) and all(
+        "Data published successfully:" in history(api, d["id"]) for d in production.values()
     )
 
 
-def listed(*names: str) -> tuple[str, ...]:
-    lines: list[str] = [f"Device list ({len(names)} items):"]
-    for name in names:
-        lines += ["Device: ", "  id:<pad><any>", f"  name:<pad>{name}"]
-    return (*lines, OK)
+BLESSED = Wait("the DUTs to be blessed and run the application", _blessed)
 
 
 # ===================================================================== use cases
@@ -157,9 +112,12 @@ DEVELOP_APPLICATION = (
         "impt device assign --device myDevice1",
         ('Device "myDevice1" is assigned successfully to Device Group "<id>".', OK),
     ),
-    Step("impt build run", build_run("myDevice1")),
+    Step("impt build run --log", build_run("myDevice1", log=True)),
+    # 10. the user reviews how the application works; 11. stops the logging with Ctrl-C
+    stop_logging(*readings(1, 2)),
     edit(myapp_device_nut=APP_DEVICE_2),
-    Step("impt build run", build_run("myDevice1")),
+    Step("impt build run --log", build_run("myDevice1", log=True)),
+    stop_logging(*readings(1, 2)),
     Step(
         'impt build update --descr "My Release Candidate 1" --tag MyRC1 --flagged',
         ('Deployment "<id>" is updated successfully.', OK),
@@ -188,7 +146,13 @@ DEVELOP_DUT = (
         "impt device assign --device myDevice3",
         ('Device "myDevice3" is assigned successfully to Device Group "<id>".', OK),
     ),
-    Step("impt build run", build_run("myDevice3")),
+    # the application's way: `build run --log`, the logging stopped with Ctrl-C; outside the
+    # factory no fixture group targets the DUT group, so the device is not blessed
+    Step("impt build run --log", build_run("myDevice3", log=True)),
+    stop_logging(
+        log_line("server.log", "Testing the device under test"),
+        log_line("server.log", "Blessing failed"),
+    ),
     Step(
         'impt build update --descr "My Tests Release Candidate 1" --tag MyTestsRC1 --flagged',
         ('Deployment "<id>" is updated successfully.', OK),
@@ -249,9 +213,33 @@ DEVELOP_FIXTURE = (
         f"impt device assign --device {FIXTURE_ID}",
         (f'Device "{FIXTURE_ID}" is assigned successfully to Device Group "<id>".', OK),
     ),
-    Step("impt build run", build_run("fieldbus")),
+    Step("impt build run --log", build_run("fieldbus", log=True)),
+    # 11. "Use the fixture to configure some DUTs. They will connect, then download and run
+    # their assigned DUT firmware which will test and bless them": on the factory floor,
+    # rehearsed with the simulator's `sim blinkup`
+    Step(
+        f"sim blinkup --fixture {FIXTURE_ID} --count {len(DUTS)}",
+        (
+            f'{len(DUTS)} new Device(s) are in front of BlinkUp fixture "{FIXTURE_ID}" '
+            f"({len(DUTS)} waiting in all): its code's next server.factoryblinkup() call "
+            'enrols them in Device Group "MyPreDUTDG".',
+            *(
+                line
+                for name in DUTS
+                for line in ("Device: ", "  id:<pad><dev>", f"  name:<pad>{name}")
+            ),
+            OK,
+        ),
+    ),
+    watch(BLESSED),
+    # 12. the logging is stopped with Ctrl-C
+    stop_logging(
+        log_line("server.log", "Fixture ready"),
+        log_line("server.log", "BlinkUp #<any> of the devices in front of the fixture"),
+    ),
     edit(factory_device_nut=FIXTURE_DEVICE_2),
-    Step("impt build run", build_run("fieldbus")),
+    Step("impt build run --log", build_run("fieldbus", log=True)),
+    stop_logging(log_line("server.log", "Fixture ready (v2)")),
     Step(
         "impt build update --descr "
         '"My Factory Firmware Release Candidate 1" --tag MyFactoryRC1 --flagged',
@@ -331,8 +319,12 @@ GO_TO_PRODUCTION = (
     unassigned("fieldbus"),
     Step(
         "impt dg unassign --dg MyPreProductionDG",
-        # the simulator does not bless devices, so no DUT reached the production target
-        ('Device Group "MyPreProductionDG" does not have assigned Devices.', OK),
+        (
+            "The following Devices are unassigned successfully from Device Group "
+            '"MyPreProductionDG":',
+            *(line for name in DUTS for line in device_block(name)),
+            OK,
+        ),
     ),
     files_deleted("factory.device.nut", "factory.agent.nut"),
     Step("cd ../dev"),
@@ -399,6 +391,8 @@ FULL_CLEANUP = (
             *("Deployment: ", "  id:<pad><id>") * 4,
             "",
             "The following Devices will be unassigned from Device Groups:",
+            # the DUTs blessed into MyPreProductionDG (the guide's transcript predates them)
+            *(line for name in DUTS for line in device_block(name)),
             "Device: ",
             f"  id:            {FIXTURE_ID}",
             "  name:          fieldbus",
@@ -417,6 +411,7 @@ FULL_CLEANUP = (
             "Project File in the current directory will be deleted.",
         ),
         (
+            *('Device "<dev>" is unassigned successfully.',) * len(DUTS),
             f'Device "{FIXTURE_ID}" is unassigned successfully.',
             'Deployment "<id>" is updated successfully.',
             *('Device Group "<id>" is deleted successfully.',) * 3,

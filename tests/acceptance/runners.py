@@ -1,6 +1,6 @@
-"""Ways to follow the guide's steps: one shell session fed a script on stdin, one shell
-session in a real terminal (tmux) answering its questions, a series of one-shot `imptsh`
-processes, and, to set up what a use case assumes, the same commands in-process."""
+"""Ways to follow the guide's steps: a series of one-shot `imptsh` processes, one shell
+session fed its lines on stdin as the user would type them, and, to set up what a use case
+assumes, the same commands in-process. (A shell session in a real terminal: `terminal`.)"""
 
 from __future__ import annotations
 
@@ -8,26 +8,34 @@ import io
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 import requests
 
 from imptsh.commands.runner import run_line
+from imptsh.logs import StreamSink
 from imptsh.session import Session
-from tests.acceptance.guide import FIXTURE, Step
+from tests.acceptance.guide import FIXTURE
+from tests.acceptance.steps import OK, Step, Wait
+from tests.conftest import SimApi
 
 FAILS = "IMPT COMMAND FAILS"
+WAIT = 60.0  # seconds a step may take to show what it should (a loaded machine is slow)
 _TOKENS = {
     "<id>": r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}",
     "<dev>": r"[0-9a-f]{16}",
     "<sha>": r"[0-9a-f]{64}",
+    "<mac>": r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}",
+    "<ts>": r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",
     "<pad>": r" *",
     "<any>": r".*",
 }
@@ -54,6 +62,34 @@ def match_in_order(text: str, templates: Sequence[str], what: str = "output") ->
             raise AssertionError(f"{what}: no line matching {template!r} after line {at}:\n{shown}")
 
 
+def wait_for_lines(
+    text: Callable[[], str], templates: Sequence[str], what: str, timeout: float = WAIT
+) -> str:
+    """`text()` once it has lines matching `templates` in order."""
+    deadline = time.monotonic() + timeout
+    while True:
+        current = text()
+        try:
+            match_in_order(current, templates, what)
+            return current
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
+
+
+def after_line(text: str, start: str) -> str:
+    """`text` from its last line starting with `start` on."""
+    at = text.rfind("\n" + start)
+    assert at >= 0 or text.startswith(start), f"no line starting {start!r} in:\n{text}"
+    return text[at + 1 :]
+
+
+def logs_shown(text: str, task: int, logs: Sequence[str], what: str) -> None:
+    """The lines of log task `task` appear, in order, after the line saying it started."""
+    match_in_order(after_line(text, f"Log task {task} runs in the background"), logs, what)
+
+
 @dataclass
 class Guide:
     """Where the guide is followed: a scratch HOME whose `work` directory is where the
@@ -77,6 +113,11 @@ class Guide:
         env.pop("NO_COLOR", None)
         return env
 
+    @cached_property
+    def api(self) -> SimApi:
+        """The account's own client, for watching what happens on the server."""
+        return SimApi(self.sim)
+
     def add_fixture_device(self) -> None:
         """The guide's BlinkUp fixture joins the account (the mobile app's part)."""
         requests.post(
@@ -86,10 +127,51 @@ class Guide:
     def imptsh(self) -> list[str]:
         return [sys.executable, "-m", "imptsh", "--endpoint", self.sim.base_url]
 
+    def wait(self, until: Wait, timeout: float = WAIT) -> None:
+        deadline = time.monotonic() + timeout
+        while not until.done(self.api):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {until.what}")
+            time.sleep(0.1)
+
+
+class Reader:
+    """Everything a process writes to one of its pipes, read as it comes."""
+
+    def __init__(self, pipe: IO[str]):
+        self._chunks: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe: IO[str]) -> None:
+        for line in pipe:
+            self._chunks.append(line)
+
+    def text(self) -> str:
+        return "".join(self._chunks)
+
+    def finish(self) -> str:
+        self._thread.join(timeout=10)
+        return self.text()
+
 
 # -- one command at a time ------------------------------------------------------------------
 
-Execute = Callable[[list[str], Path], tuple[int, str]]
+
+class Logging(Protocol):
+    """A log stream a command opened, as its user sees it."""
+
+    def output(self) -> str: ...
+
+    def stop(self) -> tuple[int, str]:
+        """The user's Ctrl-C: the command's status and everything it printed."""
+        ...
+
+
+class Execute(Protocol):
+    def run(self, line: str, cwd: Path) -> tuple[int, str]: ...
+
+    def start_logging(self, line: str, cwd: Path) -> Logging: ...
 
 
 After = Callable[[int, Step], None]
@@ -100,12 +182,15 @@ def follow(
     guide: Guide, steps: Sequence[Step], execute: Execute, after: After | None = None
 ) -> None:
     """Runs the steps one command at a time (`-q` where the guide answers a question),
-    doing `mkdir`, `cd` and the user's edits itself; every command must succeed and print
-    its expected lines."""
+    doing `mkdir`, `cd`, the user's edits and waits itself; every command must succeed and
+    print its expected lines, every log stream must show its lines before it is stopped."""
     cwd = guide.work
+    logging: Logging | None = None
     for n, step in enumerate(steps):
         if after is not None and n:
             after(n - 1, steps[n - 1])
+        if step.until is not None:
+            guide.wait(step.until)
         if step.edit:
             for name, code in step.edit.items():
                 (cwd / name).write_text(code)
@@ -113,185 +198,205 @@ def follow(
             (cwd / step.line.split()[1]).mkdir()
         elif step.line.startswith("cd "):
             cwd = (cwd / step.line.split()[1]).resolve()
-        else:
-            tokens = shlex.split(step.line)[1:] + (["-q"] if step.confirm else [])
-            status, out = execute(tokens, cwd)
+        elif step.stop_logging:
+            assert logging is not None, "no log stream to stop"
+            wait_for_lines(logging.output, step.logs, "the log stream")
+            status, out = logging.stop()
+            assert status == 0 and FAILS not in out, out
+            logging = None
+        elif step.line:
+            line = step.line + (" -q" if step.confirm else "")
+            if step.starts_logging:
+                logging = execute.start_logging(line, cwd)
+                wait_for_lines(logging.output, step.expect, step.line)
+                continue
+            status, out = execute.run(line, cwd)
             assert status == 0, f"{step.line}\n{out}"
             assert FAILS not in out, out
             match_in_order(out, step.expect, step.line)
+    assert logging is None, "a log stream was left open"
     if after is not None and steps:
         after(len(steps) - 1, steps[-1])
 
 
-def one_shot(guide: Guide) -> Execute:
-    """Each command as its own `imptsh GROUP COMMAND ...` process, without a terminal."""
+class OneShot:
+    """Each command as its own `imptsh GROUP COMMAND ...` process without a terminal (a
+    shell command such as `sim blinkup` as `imptsh -c LINE`); a log stream runs in the
+    foreground until the user's Ctrl-C (SIGINT), as impt's does."""
 
-    def execute(tokens: list[str], cwd: Path) -> tuple[int, str]:
+    def __init__(self, guide: Guide):
+        self.guide = guide
+
+    def _argv(self, line: str) -> list[str]:
+        words = shlex.split(line)
+        if words[0] == "impt":
+            return [*self.guide.imptsh(), *words[1:]]
+        return [*self.guide.imptsh(), "-c", line]
+
+    def run(self, line: str, cwd: Path) -> tuple[int, str]:
         done = subprocess.run(
-            [*guide.imptsh(), *tokens],
+            self._argv(line),
             cwd=cwd,
-            env=guide.env,
+            env=self.guide.env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=WAIT,
             start_new_session=True,  # no controlling terminal: a question would fail at once
         )
         assert done.stderr == "", done.stderr
         return done.returncode, done.stdout
 
-    return execute
+    def start_logging(self, line: str, cwd: Path) -> Logging:
+        return _ForegroundStream(self._argv(line), cwd, self.guide.env)
 
 
-def in_process(guide: Guide) -> Execute:
-    """The commands in this process, in one session (to set up what a use case assumes)."""
-    session = Session(env=guide.env, home=guide.home, default_endpoint=guide.sim.base_url)
+class _ForegroundStream:
+    def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]):
+        self.process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        self.out = Reader(self.process.stdout)
+        self.err = Reader(self.process.stderr)
 
-    def execute(tokens: list[str], cwd: Path) -> tuple[int, str]:
+    def output(self) -> str:
+        if self.process.poll() is not None:
+            raise AssertionError(f"the log stream ended by itself:\n{self.out.finish()}")
+        return self.out.text()
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            status = self.process.wait(timeout=WAIT)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+        out = self.out.finish()
+        assert self.err.finish() == ""
+        # Ctrl-C ends impt's stream: its status line, exit status 0
+        assert out.rstrip("\n").split("\n")[-1] == OK, out
+        return status, out
+
+
+def one_shot(guide: Guide) -> OneShot:
+    return OneShot(guide)
+
+
+class InProcess:
+    """The commands in this process, in one session (to set up what a use case assumes);
+    log streams run in the background, as in a script."""
+
+    def __init__(self, guide: Guide):
+        self.session = Session(env=guide.env, home=guide.home, default_endpoint=guide.sim.base_url)
+        self.session.log_tasks.background = True
+
+    def run(self, line: str, cwd: Path) -> tuple[int, str]:
+        words = shlex.split(line)
+        shell = words[0] != "impt"
         out = io.StringIO()
         before = Path.cwd()
         os.chdir(cwd)
         try:
-            status = run_line(session, tokens, out)
+            status = run_line(self.session, words if shell else words[1:], out, shell=shell)
         finally:
             os.chdir(before)
         return status, out.getvalue()
 
-    return execute
+    def start_logging(self, line: str, cwd: Path) -> Logging:
+        lines = io.StringIO()
+        self.session.log_tasks.sink = StreamSink(lines)
+        status, out = self.run(line, cwd)
+        assert status == 0, out
+        return _BackgroundTask(self.session, out, lines)
 
 
-# -- one shell session, fed a script --------------------------------------------------------
+class _BackgroundTask:
+    def __init__(self, session: Session, out: str, lines: io.StringIO):
+        self.session, self.out, self.lines = session, out, lines
+
+    def output(self) -> str:
+        return self.out + self.lines.getvalue()
+
+    def stop(self) -> tuple[int, str]:
+        assert self.session.log_tasks.stop_all(), "the log task has ended by itself"
+        return 0, self.output()
 
 
-def shell_script(guide: Guide, steps: Sequence[Step]) -> str:
-    """The steps as lines typed into one shell: the user's edits copy files written
-    beforehand (`shell cp`), questions are answered in advance with `-q`."""
+def in_process(guide: Guide) -> InProcess:
+    return InProcess(guide)
+
+
+# -- one shell session, fed on stdin ---------------------------------------------------------
+
+
+def shell_session(guide: Guide, steps: Sequence[Step], after: After | None = None) -> str:
+    """One `imptsh` shell reading the steps on stdin, given each line once the previous
+    ones have printed what they should (as a user would type them); the user's edits copy
+    files written beforehand (`shell cp`), questions are answered in advance with `-q`, and
+    a log stream, which runs in the background, is waited for (`tasks wait`) and stopped
+    (`tasks stop`). Returns the transcript after checking that every line succeeded and
+    printed what the guide's step prints."""
     staging = guide.home / "staging"
     staging.mkdir(exist_ok=True)
-    lines = []
-    for n, step in enumerate(steps):
-        for name, code in step.edit.items():
-            staged = staging / f"{n}-{name}"
-            staged.write_text(code)
-            lines.append(f"shell cp {shlex.quote(str(staged))} {shlex.quote(name)}")
-        if step.line:
-            lines.append(step.line + (" -q" if step.confirm else ""))
-    return "\n".join(lines) + "\n"
-
-
-def shell_session(guide: Guide, steps: Sequence[Step]) -> str:
-    """One `imptsh` shell reading the steps on stdin; returns its transcript after checking
-    that every line succeeded and printed what the guide's step prints."""
-    done = subprocess.run(
+    process = subprocess.Popen(
         guide.imptsh(),
-        input=shell_script(guide, steps),
         cwd=guide.work,
         env=guide.env,
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=180,
         start_new_session=True,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stderr == "" and FAILS not in done.stdout, done.stdout + done.stderr
-    match_in_order(done.stdout, [t for s in steps for t in s.expect], "shell session")
-    return done.stdout
-
-
-# -- one shell session in a real terminal ---------------------------------------------------
-
-_PROMPT = re.compile(r"^imptsh(?: [^>]*)?>(?: |$)")
-_QUESTION = re.compile(r"^Enter 'y' \(yes\) or 'n' \(no\):")
-_EXITED = re.compile(r"^EXITED=")
-_STATUS = re.compile(r"^IMPT COMMAND (SUCCEEDS|FAILS)$")
-
-
-def count(line_start: re.Pattern[str], screen: str) -> int:
-    return sum(1 for line in screen.split("\n") if line_start.match(line))
-
-
-class Terminal:
-    """`imptsh` in a tmux pane of its own tmux server (private socket, long history)."""
-
-    def __init__(self, guide: Guide):
-        self.socket = f"imptsh-guide-{uuid.uuid4().hex[:8]}"
-        conf = guide.home / "tmux.conf"
-        conf.write_text("set -g history-limit 50000\n")
-        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in guide.env.items() if k != "TMUX")
-        command = " ".join(shlex.quote(a) for a in guide.imptsh())
-        shell = (
-            f"cd {shlex.quote(str(guide.work))} && env -i {env} TERM=xterm-256color "
-            f"{command} --no-rc; echo EXITED=$?; sleep 60"
-        )
-        self._tmux("-f", str(conf), "new-session", "-d", "-s", "g", "-x", "200", "-y", "50", shell)
-        self.socket_path = Path(self._tmux("display-message", "-p", "#{socket_path}").strip())
-
-    def _tmux(self, *args: str) -> str:
-        return subprocess.run(
-            ["tmux", "-L", self.socket, *args], check=True, capture_output=True, text=True
-        ).stdout
-
-    def screen(self) -> str:
-        raw = self._tmux("capture-pane", "-p", "-J", "-t", "g", "-S", "-50000")
-        return "\n".join(line.rstrip() for line in raw.splitlines()).rstrip("\n")
-
-    def wait_for_more(
-        self, line_start: re.Pattern[str], seen: int, what: str, timeout: float = 30
-    ) -> str:
-        """The screen once more than `seen` lines start like `line_start` (a prompt, a
-        question)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if count(line_start, screen) > seen:
-                return screen
-            time.sleep(0.05)
-        raise AssertionError(f"{what} never came; screen:\n{self.screen()}")
-
-    def type(self, line: str) -> None:
-        self._tmux("send-keys", "-t", "g", "-l", line)
-        self._tmux("send-keys", "-t", "g", "Enter")
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
-        self.socket_path.unlink(missing_ok=True)
-
-
-def terminal_session(guide: Guide, steps: Sequence[Step], after: After | None = None) -> str:
-    """One `imptsh` shell in a real terminal: the steps typed at its prompt, each question
-    answered `y` on the terminal, the user's edits made between commands. Returns the
-    transcript, checked for every step's summary, question and output."""
-    term = Terminal(guide)
+    out, err = Reader(process.stdout), Reader(process.stderr)
+    expected: list[str] = []
+    streams: list[tuple[int, tuple[str, ...]]] = []
     try:
-        screen = term.wait_for_more(_PROMPT, 0, "a prompt")
         for n, step in enumerate(steps):
+            if step.until is not None:
+                wait_for_lines(out.text, expected, "shell session")
+                guide.wait(step.until)
+            lines: list[str] = []
             for name, code in step.edit.items():
-                (_cwd_of(guide, steps[:n]) / name).write_text(code)
-            if step.line:
-                seen = {p: count(p, screen) for p in (_PROMPT, _QUESTION, _STATUS)}
-                term.type(step.line)
-                if step.confirm:
-                    term.wait_for_more(_QUESTION, seen[_QUESTION], f"{step.line}'s question")
-                    term.type("y")
-                if step.command:
-                    term.wait_for_more(_STATUS, seen[_STATUS], f"{step.line}'s status line")
-                screen = term.wait_for_more(_PROMPT, seen[_PROMPT], f"{step.line}'s prompt")
+                staged = staging / f"{n}-{name}"
+                staged.write_text(code)
+                lines.append(f"shell cp {shlex.quote(str(staged))} {shlex.quote(name)}")
+            if step.stop_logging:
+                task = sum(1 for s in steps[:n] if s.starts_logging)
+                lines += [f"tasks wait {task} --match {_match(t)} --timeout 60" for t in step.logs]
+                lines.append(f"tasks stop {task}")
+                expected.append(f"Log task {task} is stopped.")
+                streams.append((task, step.logs))
+            elif step.line:
+                lines.append(step.line + (" -q" if step.confirm else ""))
+                expected += step.expect
+            process.stdin.write("".join(line + "\n" for line in lines))
+            process.stdin.flush()
             if after is not None:
+                wait_for_lines(out.text, expected, "shell session")
                 after(n, step)
-        term.type("quit")
-        transcript = term.wait_for_more(_EXITED, 0, "the end of the shell", timeout=15)
+        process.stdin.close()
+        process.wait(timeout=180)
     finally:
-        term.close()
-    assert "EXITED=0" in transcript and FAILS not in transcript, transcript
-    templates = [t for s in steps for t in (*s.dialog, *s.expect)]
-    match_in_order(transcript, templates, "terminal session")
+        if process.poll() is None:
+            process.kill()
+    transcript, errors = out.finish(), err.finish()
+    assert process.returncode == 0, transcript + errors
+    assert errors == "" and FAILS not in transcript, transcript + errors
+    match_in_order(transcript, expected, "shell session")
+    for task, logs in streams:
+        logs_shown(transcript, task, logs, f"log task {task}")
     return transcript
 
 
-def _cwd_of(guide: Guide, done: Sequence[Step]) -> Path:
-    """The shell's directory after the steps `done` (for the user's edits)."""
-    cwd = guide.work
-    for step in done:
-        if step.line.startswith("cd "):
-            cwd = (cwd / step.line.split()[1]).resolve()
-    return cwd
+def _match(template: str) -> str:
+    """`tasks wait --match`'s regular expression for a log line template's message."""
+    message = template.split("] ", 2)[2]
+    return shlex.quote(f"^{pattern(message).pattern}$")

@@ -38,3 +38,16 @@ def project_file(directory: Path) -> dict[str, Any]:
 
 def attrs(resource: Resource) -> dict[str, Any]:
     return resource["attributes"]
+
+
+def devices_in(api: SimApi, group: str) -> dict[str, Resource]:
+    """The devices assigned to the group named `group`, by name (none if it is not there)."""
+    dg = groups(api).get(group)
+    if dg is None:
+        return {}
+    return {attrs(d)["name"]: d for d in api.devices(**{"devicegroup.id": dg["id"]})}
+
+
+def history(api: SimApi, device_id: str) -> list[str]:
+    """The messages the device logged, oldest first."""
+    return [e["msg"] for e in api.client.iter_list(f"/devices/{device_id}/logs")][::-1]

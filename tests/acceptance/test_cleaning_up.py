@@ -1,7 +1,8 @@
 """The Development Guide's "Cleaning Up": going to production (the builds that are not
-needed, the devices and the Projects go; the entities and flagged builds stay) and the full
-clean-up (everything goes). In a real terminal each question is answered `y` after its
-summary; elsewhere the steps run with `-q`."""
+needed, the devices, among them the DUTs the fixture's firmware blessed, and the Projects
+go; the entities and flagged builds stay) and the full clean-up (everything goes). In a
+real terminal each question is answered `y` after its summary; elsewhere the steps run with
+`-q`."""
 
 from __future__ import annotations
 
@@ -11,15 +12,10 @@ from collections.abc import Sequence
 import pytest
 
 from tests.acceptance.conftest import done_before
-from tests.acceptance.guide import FULL_CLEANUP, GO_TO_PRODUCTION, LOGOUT, Step
-from tests.acceptance.runners import (
-    Guide,
-    follow,
-    one_shot,
-    shell_session,
-    terminal_session,
-)
+from tests.acceptance.guide import DUTS, FULL_CLEANUP, GO_TO_PRODUCTION, LOGOUT, Step
+from tests.acceptance.runners import Guide, follow, one_shot, shell_session
 from tests.acceptance.state import attrs, builds, devices, group_of, groups
+from tests.acceptance.terminal import terminal_session
 from tests.conftest import SimApi
 
 WAYS = [
@@ -76,6 +72,9 @@ def test_go_to_production(guide: Guide, api: SimApi, way: str) -> None:
     assert len(builds(api, everything["MyPreDUTDG"])) == 1
     on_account = devices(api)
     assert group_of(on_account["fieldbus"]) is None and group_of(on_account["myDevice1"]) is None
+    # the blessed devices are unassigned from the production target, to be used again
+    assert all(group_of(on_account[name]) is None for name in DUTS)
+    assert all(attrs(on_account[name])["agent_id"] is None for name in DUTS)
     assert group_of(on_account["myDevice3"]) == everything["MyDUTDevDG"]["id"]
     no_project_left(guide, "factory", "factory.device.nut", "factory.agent.nut")
     no_project_left(guide, "dev", "myapp.device.nut", "myapp.agent.nut")
@@ -89,7 +88,7 @@ def test_full_cleanup(guide: Guide, api: SimApi, way: str) -> None:
     assert api.client.list("/devicegroups") == []
     assert api.client.list("/deployments") == []
     on_account = devices(api)
-    assert sorted(on_account) == ["fieldbus", "myDevice1", "myDevice2", "myDevice3"]
+    assert sorted(on_account) == [*DUTS, "fieldbus", "myDevice1", "myDevice2", "myDevice3"]
     assert all(group_of(d) is None for d in on_account.values())
     no_project_left(guide, "factory", "factory.device.nut", "factory.agent.nut")
     no_project_left(guide, "dev", "myapp.device.nut", "myapp.agent.nut")

@@ -1,12 +1,18 @@
-"""The Development Guide's "Develop Application Firmware", typed into one imptsh shell and
-once more as one-shot commands, against the simulator."""
+"""The Development Guide's "Develop Application Firmware", typed into one imptsh shell, into
+one in a real terminal (tmux) and as one-shot commands, against the simulator, whose device
+runs the code: `build run --log` shows the agent publishing the device's readings until the
+user stops the logging (Ctrl-C: at the shell's empty prompt, to a one-shot `imptsh build run
+--log`; `tasks stop` in a script)."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
-from tests.acceptance.guide import APP_AGENT, APP_DEVICE, APP_DEVICE_2, DEVELOP_APPLICATION
-from tests.acceptance.runners import Guide, follow, one_shot, shell_session
+from tests.acceptance.firmware import APP_AGENT, APP_DEVICE, APP_DEVICE_2
+from tests.acceptance.guide import DEVELOP_APPLICATION
+from tests.acceptance.runners import Guide, follow, match_in_order, one_shot, shell_session
 from tests.acceptance.state import (
     attrs,
     builds,
@@ -14,17 +20,31 @@ from tests.acceptance.state import (
     devices,
     group_of,
     groups,
+    history,
     project_file,
 )
+from tests.acceptance.terminal import terminal_session
 from tests.conftest import SimApi
 
+WAYS = [
+    "shell session",
+    "one-shot commands",
+    pytest.param("terminal session", marks=pytest.mark.terminal),
+]
 
-@pytest.mark.parametrize("way", ["shell session", "one-shot commands"])
+
+@pytest.mark.parametrize("way", WAYS)
 def test_develop_application_firmware(guide: Guide, api: SimApi, way: str) -> None:
     if way == "shell session":
-        shell_session(guide, DEVELOP_APPLICATION)
-    else:
+        transcript = shell_session(guide, DEVELOP_APPLICATION)
+        assert transcript.count("Log task 1 runs in the background") == 1
+    elif way == "one-shot commands":
         follow(guide, DEVELOP_APPLICATION, one_shot(guide))
+    else:
+        if shutil.which("tmux") is None:
+            pytest.skip("tmux is not installed")
+        transcript = terminal_session(guide, DEVELOP_APPLICATION)
+        assert "imptsh MyDevDG> impt build run --log" in transcript  # the prompt followed
     check_application(guide, api)
 
 
@@ -59,3 +79,9 @@ def check_application(guide: Guide, api: SimApi) -> None:
     auth = guide.auth_file
     assert api.sim.base_url in auth.read_text()
     assert auth.stat().st_mtime_ns <= (dev / ".impt.project").stat().st_mtime_ns
+    # the device runs the second build: its readings come every five seconds of its time
+    match_in_order(
+        "\n".join(history(api, all_devices["myDevice1"]["id"])),
+        ("Downloading new code<any>", '{ "measureTime": "<any>", "data": 1 }') * 2,
+        "myDevice1's log",
+    )

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.acceptance.conftest import done_before
-from tests.acceptance.guide import DEVELOP_DUT, DUT_AGENT, DUT_DEVICE
-from tests.acceptance.runners import Guide, follow, one_shot, shell_session
+from tests.acceptance.firmware import DUT_AGENT, DUT_DEVICE
+from tests.acceptance.guide import DEVELOP_DUT
+from tests.acceptance.runners import Guide, follow, match_in_order, one_shot, shell_session
 from tests.acceptance.state import (
     attrs,
     builds,
@@ -15,6 +16,7 @@ from tests.acceptance.state import (
     devices,
     group_of,
     groups,
+    history,
     project_file,
 )
 from tests.conftest import SimApi
@@ -55,3 +57,10 @@ def check_dut(guide: Guide, api: SimApi) -> None:
     assert attrs(build)["device_code"] == DUT_DEVICE and attrs(build)["agent_code"] == DUT_AGENT
     assert attrs(build)["tags"] == ["MyTestsRC1"] and attrs(build)["flagged"] is True
     assert attrs(build)["description"] == "My Tests Release Candidate 1"
+    # the DUT firmware ran its test; outside the factory no fixture group targets its group,
+    # so the device is not blessed and stays (the bless callback got false)
+    match_in_order(
+        "\n".join(history(api, devices(api)["myDevice3"]["id"])),
+        ("Testing the device under test", "Blessing failed"),
+        "myDevice3's log",
+    )

@@ -1,7 +1,9 @@
 """The Development Guide's "Develop Factory Fixture Firmware": a pre-factory Project with
 its targets created on the way, the DUT and application builds copied to them, the BlinkUp
-fixture assigned and its firmware built, run and flagged. This one runs in a real terminal
-(tmux) as well."""
+fixture assigned and its firmware built, run with `--log` and flagged. Between, the guide's
+step 11 on the factory floor: new devices put in front of the fixture (`sim blinkup`) are
+blinked up by its code, run the DUT firmware, which blesses them, and then the application
+in MyPreProductionDG. This one runs in a real terminal (tmux) as well."""
 
 from __future__ import annotations
 
@@ -10,26 +12,28 @@ import shutil
 import pytest
 
 from tests.acceptance.conftest import done_before
-from tests.acceptance.guide import (
+from tests.acceptance.firmware import (
     APP_AGENT,
     APP_DEVICE_2,
-    DEVELOP_FIXTURE,
     DUT_DEVICE,
     FIXTURE_AGENT,
     FIXTURE_DEVICE,
     FIXTURE_DEVICE_2,
-    FIXTURE_ID,
 )
-from tests.acceptance.runners import Guide, follow, one_shot, shell_session, terminal_session
+from tests.acceptance.guide import DEVELOP_FIXTURE, DUTS, FIXTURE_ID
+from tests.acceptance.runners import Guide, follow, match_in_order, one_shot, shell_session
 from tests.acceptance.state import (
     attrs,
     builds,
     current_build,
     devices,
+    devices_in,
     group_of,
     groups,
+    history,
     project_file,
 )
+from tests.acceptance.terminal import terminal_session
 from tests.conftest import SimApi
 
 WAYS = [
@@ -95,3 +99,36 @@ def check_fixture(guide: Guide, api: SimApi) -> None:
     assert latest["id"] == second["id"] and attrs(latest)["device_code"] == FIXTURE_DEVICE_2
     assert attrs(latest)["tags"] == ["MyFactoryRC1"] and attrs(latest)["flagged"] is True
     assert attrs(latest)["description"] == "My Factory Firmware Release Candidate 1"
+    match_in_order(
+        "\n".join(history(api, FIXTURE_ID)),
+        (
+            "Fixture ready",
+            "BlinkUp #1 of the devices in front of the fixture",
+            "Fixture ready (v2)",
+        ),
+        "the fixture's log",
+    )
+    check_blessed(api)
+
+
+def check_blessed(api: SimApi) -> None:
+    """The devices blinked up at the fixture ran the DUT firmware, which tested them and
+    blessed them into MyPreProductionDG, where they run the application."""
+    assert devices_in(api, "MyPreDUTDG") == {}
+    blessed = devices_in(api, "MyPreProductionDG")
+    assert sorted(blessed) == list(DUTS)
+    for name, device in blessed.items():
+        assert attrs(device)["device_online"] is True
+        lines = "\n".join(history(api, device["id"]))
+        match_in_order(
+            lines,
+            (
+                "Testing the device under test",
+                'Device blessed into Device Group "MyPreProductionDG".',
+                "Blessing succeeded",  # the bless callback's result
+                "Agent restarted: reload.",  # the application, deployed to MyPreProductionDG
+                "Data published successfully:",
+                '{ "measureTime": "<any>", "data": 1 }',
+            ),
+            f"{name}'s log",
+        )

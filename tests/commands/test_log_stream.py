@@ -87,6 +87,43 @@ def test_one_shot_log_stream_ends_with_ctrl_c(logged_in: Impt, sim: Any, api: An
     assert errors == ""
 
 
+class CtrlCAt(io.StringIO):
+    """An output whose user presses Ctrl-C as soon as `text` is on it: the write raises
+    KeyboardInterrupt, as SIGINT does in the thread running the command."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text, self.pressed = text, False
+        self.command_thread = threading.current_thread()
+
+    def write(self, s: str) -> int:
+        written = super().write(s)
+        if (
+            not self.pressed
+            and self.text in s
+            and threading.current_thread() is self.command_thread
+        ):
+            self.pressed = True
+            raise KeyboardInterrupt
+        return written
+
+
+def test_ctrl_c_as_the_stream_opens_ends_it_as_any_ctrl_c(logged_in: Impt, api: Any) -> None:
+    """However early it comes once the stream is open (here: as impt's "Press <Ctrl-C> to
+    exit." is printed), Ctrl-C ends the stream with success, as impt's does."""
+    from imptsh.commands.runner import run_line
+
+    device = api.devices()[0]["id"]
+    out = CtrlCAt(PRESS)
+    tasks = make_tasks(LogConfig(), out)
+    tasks.background = False
+    logged_in.session.log_tasks = tasks
+    status = run_line(logged_in.session, ["log", "stream", "-d", device], out)
+    assert out.pressed
+    assert (status, lines(out.getvalue())) == (0, [OPENED.format(device), OK, "", PRESS, OK])
+    assert tasks.all() == []
+
+
 def test_the_server_closing_the_stream_ends_the_command(
     logged_in: Impt, sim: Any, api: Any
 ) -> None:

@@ -228,8 +228,9 @@ def _login_once_up(base: str) -> dict:
             time.sleep(0.05)
 
 
-def test_a_log_line_arriving_while_typing_appears_above_the_prompt(term):
-    t = term("--sim --no-rc")
+def sim_session_device(t: Terminal) -> tuple[str, str]:
+    """The bundled simulator's API root (`http://HOST:PORT`) and its first device's id, once
+    the `--sim` session in `t` is at its prompt with the simulator started."""
     base = t.wait_for(r"simulator at (http://127\.0\.0\.1:\d+/v5)").group(1)
     t.wait_for(r"imptsh>$")
     tokens = _login_once_up(base)
@@ -238,13 +239,17 @@ def test_a_log_line_arriving_while_typing_appears_above_the_prompt(term):
         headers={"Authorization": f"Bearer {tokens['access_token']}"},
         timeout=10,
     ).json()["data"]
-    device = devices[0]["id"]
+    return base.removesuffix("/v5"), devices[0]["id"]
+
+
+def test_a_log_line_arriving_while_typing_appears_above_the_prompt(term):
+    t = term("--sim --no-rc")
+    root, device = sim_session_device(t)
     t.send(f"log stream -d {device}", "Enter")
     t.wait_for(r"Log task 1 runs in the background")
     t.wait_for(r"IMPT COMMAND SUCCEEDS\nimptsh>$")
     t.send("-l", "product lis")  # typed, not entered
     t.wait_for(r"imptsh> product lis$")
-    root = base.removesuffix("/v5")
     requests.post(
         f"{root}/_sim/devices/{device}/logs",
         json={"lines": ["hello while typing", {"type": "server.error", "msg": "ERROR: red"}]},
@@ -262,6 +267,40 @@ def test_a_log_line_arriving_while_typing_appears_above_the_prompt(term):
     t.wait_for(r"imptsh> product list\nNo Products are found\.\nIMPT COMMAND SUCCEEDS\nimptsh>$")
     t.send("tasks stop 1", "Enter")
     t.wait_for(r"Log task 1 is stopped\.\nimptsh>$")
+
+
+def test_ctrl_c_at_an_empty_prompt_stops_the_log_tasks(term):
+    """As Ctrl-C stops impt's log stream (the Development Guide's "Stop the logging by
+    pressing Ctrl-C"), Ctrl-C at an empty prompt stops the shell's background log tasks;
+    with text on the line it only clears the line."""
+    t = term("--sim --no-rc")
+    root, device = sim_session_device(t)
+
+    def log(message: str) -> None:
+        requests.post(
+            f"{root}/_sim/devices/{device}/logs", json={"lines": [message]}, timeout=10
+        ).raise_for_status()
+
+    t.send(f"log stream -d {device}", "Enter")
+    t.wait_for(
+        r'Log task 1 runs in the background: "tasks" lists the log tasks, "tasks stop 1" '
+        r"stops this one, Ctrl-C at an empty prompt stops them all\.\nIMPT COMMAND SUCCEEDS\n"
+    )
+    t.send("log stream -d myDevice2", "Enter")
+    t.wait_for(r"Log task 2 runs in the background(.*\n)*imptsh>$")
+    t.send("-l", "product lis")
+    t.send("C-c")  # text on the line: cleared, the tasks go on
+    t.wait_for(r"imptsh> product lis\n\^C\nimptsh>$")
+    log("still streaming")
+    t.wait_for(rf"\[{device}\] \S+ \[server\.log\] still streaming\nimptsh>$")
+    t.send("C-c")
+    t.wait_for(r"\nLog tasks 1, 2 are stopped\.\nimptsh>$")
+    log("after Ctrl-C")
+    t.send("tasks", "Enter")
+    t.wait_for(r"imptsh> tasks\nNo Log Tasks are found\.\nimptsh>$")
+    assert "after Ctrl-C" not in t.screen()
+    t.send("C-c")  # no task left: Ctrl-C at an empty prompt is what it always was
+    t.wait_for(r"imptsh> tasks\nNo Log Tasks are found\.\nimptsh>\n\^C\nimptsh>$")
 
 
 def test_tab_completes_a_device_no_command_fetched(home, sim):

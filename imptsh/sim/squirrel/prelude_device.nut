@@ -22,7 +22,9 @@ root.CLOCK_IDLE_HIGH <- 1;
 root.CLOCK_IDLE_LOW <- 0;
 root.MSB_FIRST <- 0;
 root.LSB_FIRST <- 1;
+// server.factoryblinkup() flags (a bitfield): an active-high LED, the faster 142 Hz BlinkUp.
 root.BLINKUP_ACTIVEHIGH <- 1;
+root.BLINKUP_FAST <- 2;
 
 // Pins and peripherals are harmless stand-ins: every method takes any arguments and answers
 // a neutral value (a pin reads 0, a UART has no data, an I2C write succeeds).

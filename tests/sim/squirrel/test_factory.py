@@ -82,6 +82,18 @@ def test_factory_calls_reach_the_factory_callback(runner, recorder: Recorder, dg
     ]
 
 
+def test_blinkup_flags_are_a_bitfield(runner, recorder: Recorder) -> None:
+    """Fixture firmware names its BlinkUp flags, as Electric Imp's examples do."""
+    device = 'server.factoryblinkup("factory", "secret", hardware.pin5, BLINKUP_FAST);'
+    device += 'server.factoryblinkup("", "", hardware.pin5, BLINKUP_FAST | BLINKUP_ACTIVEHIGH);'
+    runner.start(code(device=device, dg_type="pre_factoryfixture_devicegroup"))
+    recorder.wait_for(lambda: len(recorder.factory_events) == 2)
+    assert recorder.factory_events == [
+        ("dev1", "blinkup", {"ssid": "factory", "flags": 2}),
+        ("dev1", "blinkup", {"ssid": "", "flags": 3}),
+    ]
+
+
 def test_blessed_comes_once_the_code_has_had_its_answer(runner, recorder: Recorder) -> None:
     """`blessed` follows what the bless callback logged, also when the callback fails or
     never returns (the platform goes on either way)."""
