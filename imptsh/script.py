@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .commands.registry import is_group
 from .commands.runner import run_line
@@ -60,6 +60,45 @@ def _read_alike(raw: str) -> bool:
     return not any(ch in _QUOTES or ch in _REDIRECTIONS for ch in raw)
 
 
+class LineRunner(Protocol):
+    """What runs a script's lines: the shell, or a script runner that starts it as needed."""
+
+    quitting: bool
+
+    def run_command_line(self, line: str) -> int: ...
+    def echo_line(self, line: str) -> None: ...
+
+
+def run_lines(runner: LineRunner, name: str, lines: Iterable[str], *, keep_going: bool) -> int:
+    """Runs a script's lines; a failing line ends it (or, with `keep_going`, the status at
+    the end) and is named as `imptsh: NAME:LINE: command failed: ...` on stderr."""
+    failed = 0
+    for number, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        runner.echo_line(line)
+        status = runner.run_command_line(line)
+        if status:
+            failed = 1
+            print(f"imptsh: {name}:{number}: command failed: {line}", file=sys.stderr)
+            if not keep_going:
+                return status
+        if runner.quitting:
+            break
+    return failed
+
+
+def run_file(runner: LineRunner, path: Path, *, keep_going: bool) -> int:
+    """Runs a script file; an unreadable one runs nothing and fails."""
+    try:
+        text = read_text(path)
+    except OSError as exc:
+        print(f"imptsh: cannot read {path}: {exc.strerror or exc}.", file=sys.stderr)
+        return 1
+    return run_lines(runner, str(path), text.splitlines(), keep_going=keep_going)
+
+
 class ScriptRunner:
     """Runs a script's lines for `session`; `make_shell` makes the shell when a line needs
     it (or when `shell` is asked for)."""
@@ -94,34 +133,18 @@ class ScriptRunner:
             self.session.log_tasks_in_background = True
 
     def run_file(self, path: Path, *, keep_going: bool) -> int:
-        """Runs a script file; an unreadable one runs nothing and fails."""
-        try:
-            text = read_text(path)
-        except OSError as exc:
-            print(f"imptsh: cannot read {path}: {exc.strerror or exc}.", file=sys.stderr)
-            return 1
-        return self.run_lines(str(path), text.splitlines(), keep_going=keep_going)
+        return run_file(self, path, keep_going=keep_going)
 
     def run_lines(self, name: str, lines: Iterable[str], *, keep_going: bool) -> int:
-        """Runs a script's lines; a failing line ends it (or, with `keep_going`, the status
-        at the end) and is named as `imptsh: NAME:LINE: command failed: ...` on stderr."""
-        failed = 0
-        for number, raw in enumerate(lines, 1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            shell = self._shell
-            if shell is not None and shell.echo:
-                shell.poutput(f"{shell.prompt}{line}")
-            status = self.run_command_line(line)
-            if status:
-                failed = 1
-                print(f"imptsh: {name}:{number}: command failed: {line}", file=sys.stderr)
-                if not keep_going:
-                    return status
-            if self._shell is not None and self._shell.quitting:
-                break
-        return failed
+        return run_lines(self, name, lines, keep_going=keep_going)
+
+    def echo_line(self, line: str) -> None:
+        if self._shell is not None:
+            self._shell.echo_line(line)
+
+    @property
+    def quitting(self) -> bool:
+        return self._shell is not None and self._shell.quitting
 
     def run_command_line(self, line: str) -> int:
         """Runs one line, stopping at its first failing command; returns its status."""

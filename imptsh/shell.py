@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,13 @@ from cmd2.exceptions import Cmd2ArgparseError, PassThroughException
 from cmd2.parsing import StatementParser
 from prompt_toolkit.key_binding import merge_key_bindings
 
-from . import __version__, toolbar
+from . import __version__, script, toolbar
 from .commands.completion import complete_line
 from .commands.registry import GROUP_DESCRIPTIONS, groups
 from .commands.runner import run_line
 from .commands.spec import Group
 from .commands.tasks import run_tasks, shell_group
 from .completion.refresher import CacheRefresher
-from .files import read_text
 from .history import (
     ScrubbedHistory,
     ScrubbedLineHistory,
@@ -256,33 +254,15 @@ class ImptShell(PromptAndToolbar, cmd2.Cmd):
         return self.last_status
 
     def run_lines(self, name: str, lines: Iterable[str], *, keep_going: bool) -> int:
-        """Runs a script's lines; a failing line ends it (or, with `keep_going`, the status
-        at the end) and is named as `imptsh: NAME:LINE: command failed: ...` on stderr."""
-        failed = 0
-        for number, raw in enumerate(lines, 1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            if self.echo:
-                self.poutput(f"{self.prompt}{line}")
-            status = self.run_command_line(line)
-            if status:
-                failed = 1
-                print(f"imptsh: {name}:{number}: command failed: {line}", file=sys.stderr)
-                if not keep_going:
-                    return status
-            if self.quitting:
-                break
-        return failed
+        return script.run_lines(self, name, lines, keep_going=keep_going)
 
     def run_file(self, path: Path, *, keep_going: bool) -> int:
-        """Runs a script file; an unreadable one runs nothing and fails."""
-        try:
-            text = read_text(path)
-        except OSError as exc:
-            print(f"imptsh: cannot read {path}: {exc.strerror or exc}.", file=sys.stderr)
-            return 1
-        return self.run_lines(str(path), text.splitlines(), keep_going=keep_going)
+        return script.run_file(self, path, keep_going=keep_going)
+
+    def echo_line(self, line: str) -> None:
+        """With `set echo true`, a script's line as if typed at the prompt."""
+        if self.echo:
+            self.poutput(f"{self.prompt}{line}")
 
     def _set_status(self, status: int) -> None:
         self.last_status = status

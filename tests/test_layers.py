@@ -249,7 +249,8 @@ def _importers(graph: dict[str, set[str]], prefix: str) -> dict[str, set[str]]:
         # (script.py runs scripts' impt commands itself, and hands the rest to the shell)
         ("imptsh.commands", {"imptsh.cli", "imptsh.shell", "imptsh.history", "imptsh.script"}),
         ("imptsh.shell", {"imptsh.cli"}),
-        ("imptsh.script", {"imptsh.cli"}),
+        # (the shell runs `run_script` files with script.py's line loop)
+        ("imptsh.script", {"imptsh.cli", "imptsh.shell"}),
         ("imptsh.cli", {"imptsh.__main__"}),
         # only the entry point starts the simulator, and only when asked to (`--sim`)
         ("imptsh.sim", set()),
