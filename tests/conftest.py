@@ -26,6 +26,7 @@ from imptsh.cache import EntityCache
 from imptsh.commands.runner import run_line
 from imptsh.entities import ENTITIES
 from imptsh.session import Session
+from imptsh.shell import ImptShell, history_path
 
 REPO = Path(__file__).resolve().parent.parent
 FAST_RETRY = RetryPolicy(attempts=3, base_s=0.01, cap_s=0.05, max_retry_after_s=0.05)
@@ -205,6 +206,29 @@ def logged_in(impt: Impt, sim: object) -> Impt:
     result = impt(f"auth login --endpoint {sim.base_url} --user demo --pwd demo")
     assert result.status == 0, result.out
     return impt
+
+
+@pytest.fixture
+def shell(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ImptShell]:
+    """The interactive shell of a fresh session, in-process, its output in `shell.out` and
+    its history in the scratch HOME (the background fill of names is not started)."""
+    monkeypatch.setattr("sys.argv", ["imptsh"])
+    out = io.StringIO()
+    session = Session(env=os.environ, home=home, stdin=io.StringIO(), stdout=out, retry=FAST_RETRY)
+    app = ImptShell(session, history_file=history_path(os.environ), stdout=out)
+    app.out = out
+    yield app
+    app.refresher.close()
+    if session.started_log_tasks is not None:
+        session.started_log_tasks.stop_all()
+
+
+def run_in_shell(shell: ImptShell, line: str) -> str:
+    """What typing `line` at `shell`'s prompt prints."""
+    shell.out.seek(0)
+    shell.out.truncate()
+    shell.onecmd_plus_hooks(line)
+    return shell.out.getvalue()
 
 
 def run_imptsh(

@@ -12,24 +12,7 @@ import pytest
 
 from imptsh.session import Session
 from imptsh.shell import ImptShell, history_path
-from tests.conftest import FAST_RETRY
-
-
-@pytest.fixture
-def shell(home: Path, monkeypatch: pytest.MonkeyPatch) -> ImptShell:
-    monkeypatch.setattr("sys.argv", ["imptsh"])
-    out = io.StringIO()
-    session = Session(env=os.environ, home=home, stdin=io.StringIO(), stdout=out, retry=FAST_RETRY)
-    app = ImptShell(session, history_file=history_path(os.environ), stdout=out)
-    app.out = out
-    return app
-
-
-def run(shell: ImptShell, line: str) -> str:
-    shell.out.seek(0)
-    shell.out.truncate()
-    shell.onecmd_plus_hooks(line)
-    return shell.out.getvalue()
+from tests.conftest import run_in_shell as run
 
 
 def test_prompt_follows_login_and_project(shell, sim, home):

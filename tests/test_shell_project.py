@@ -3,32 +3,7 @@ project command changes it, follows `cd`, and `mkdir` makes the Guide's director
 
 from __future__ import annotations
 
-import io
-import os
-from pathlib import Path
-
-import pytest
-
-from imptsh.session import Session
-from imptsh.shell import ImptShell, history_path
-from tests.conftest import FAST_RETRY
-
-
-@pytest.fixture
-def shell(home: Path, monkeypatch: pytest.MonkeyPatch) -> ImptShell:
-    monkeypatch.setattr("sys.argv", ["imptsh"])
-    out = io.StringIO()
-    session = Session(env=os.environ, home=home, stdin=io.StringIO(), stdout=out, retry=FAST_RETRY)
-    app = ImptShell(session, history_file=history_path(os.environ), stdout=out)
-    app.out = out
-    return app
-
-
-def run(shell: ImptShell, line: str) -> str:
-    shell.out.seek(0)
-    shell.out.truncate()
-    shell.onecmd_plus_hooks(line)
-    return shell.out.getvalue()
+from tests.conftest import run_in_shell as run
 
 
 def test_prompt_follows_project_commands_at_once(shell, sim, home, api):

@@ -16,8 +16,9 @@ from imptsh.logs.task import PAUSED, RUNNING, STOPPED, TaskSummary
 from imptsh.session import Session
 from imptsh.shell import ImptShell
 from imptsh.toolbar import fits, toolbar_text, wanted
-from tests.completion.conftest import logged_in_and_filled, run
-from tests.conftest import FAST_RETRY, SimApi
+from tests.completion.conftest import logged_in_and_filled
+from tests.conftest import SimApi
+from tests.conftest import run_in_shell as run
 
 LOGGED_IN = RefreshStatus(READY, account="demo", endpoint="https://api.example.com/v5")
 
@@ -80,17 +81,6 @@ def test_the_variable_and_the_terminal_size() -> None:
     assert wanted({}) and wanted({"IMPTSH_TOOLBAR": "on"})
     assert not any(wanted({"IMPTSH_TOOLBAR": v}) for v in ("off", "0", "no", "false", "OFF"))
     assert fits(80, 24) and not fits(39, 24) and not fits(80, 7)
-
-
-@pytest.fixture
-def shell(home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr("sys.argv", ["imptsh"])
-    out = io.StringIO()
-    session = Session(env=os.environ, home=home, stdin=io.StringIO(), stdout=out, retry=FAST_RETRY)
-    app = ImptShell(session, stdout=out)
-    app.out = out
-    yield app
-    app.refresher.close()
 
 
 def test_the_shell_toolbar_follows_login_project_and_setting(shell, sim, api: SimApi) -> None:

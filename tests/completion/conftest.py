@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from cmd2 import Completions
 
-from imptsh.session import Session
 from imptsh.shell import ImptShell
-from tests.conftest import FAST_RETRY
+from tests.conftest import run_in_shell as run
 
 DELIMITERS = " \t\n\"'|>"
-
-
-@pytest.fixture
-def shell(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ImptShell]:
-    """The shell of a fresh session; its background fill is not started."""
-    monkeypatch.setattr("sys.argv", ["imptsh"])
-    out = io.StringIO()
-    session = Session(env=os.environ, home=home, stdin=io.StringIO(), stdout=out, retry=FAST_RETRY)
-    app = ImptShell(session, stdout=out)
-    app.out = out
-    yield app
-    app.refresher.close()
-
-
-def run(shell: ImptShell, line: str) -> str:
-    shell.out.seek(0)
-    shell.out.truncate()
-    shell.onecmd_plus_hooks(line)
-    return shell.out.getvalue()
 
 
 def settle(shell: ImptShell) -> None:

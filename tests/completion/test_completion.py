@@ -15,8 +15,9 @@ import pytest
 from imptsh.api import resources
 from imptsh.commands.completion import MAX_CANDIDATES
 from imptsh.completion.refresher import FAILED, READY
-from tests.completion.conftest import logged_in_and_filled, metas, run, settle, tab, texts
+from tests.completion.conftest import logged_in_and_filled, metas, settle, tab, texts
 from tests.conftest import RequestRecorder, SimApi, sim_control
+from tests.conftest import run_in_shell as run
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ ends; in the in-process shell `tasks` is a listed shell command that completes."
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -13,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from imptsh.session import Session
-from imptsh.shell import ImptShell, history_path
-from tests.conftest import FAST_RETRY, Impt, lines, sim_control
+from imptsh.shell import ImptShell
+from tests.conftest import Impt, lines, sim_control
+from tests.conftest import run_in_shell as run
 from tests.logs.conftest import wait_until
 
 
@@ -85,22 +84,10 @@ def test_a_script_waiting_in_vain_fails_and_names_the_line(
 
 
 @pytest.fixture
-def shell(home: Path, monkeypatch: pytest.MonkeyPatch) -> ImptShell:
-    monkeypatch.setattr("sys.argv", ["imptsh"])
-    out = io.StringIO()
-    session = Session(env=os.environ, home=home, stdin=io.StringIO(), stdout=out, retry=FAST_RETRY)
-    app = ImptShell(session, history_file=history_path(os.environ), stdout=out)
-    app.run_logs_in_background(above_prompt=False)
-    app.out = out
-    yield app
-    session.log_tasks.stop_all()
-
-
-def run(shell: ImptShell, line: str) -> str:
-    shell.out.seek(0)
-    shell.out.truncate()
-    shell.onecmd_plus_hooks(line)
-    return shell.out.getvalue()
+def shell(shell: ImptShell) -> ImptShell:
+    """The shared shell, its log streams running as background tasks."""
+    shell.run_logs_in_background(above_prompt=False)
+    return shell
 
 
 def test_tasks_is_a_shell_command(shell: ImptShell, sim: Any) -> None:
