@@ -15,17 +15,16 @@ from imptsh.shell import ImptShell, history_path
 from tests.conftest import run_in_shell as run
 
 
-def test_prompt_follows_login_and_project(shell, sim, home):
-    assert shell.prompt == "imptsh (not logged in)> "
-    run(shell, f"auth login -e {sim.base_url} -u demo -w demo")
-    assert shell.prompt == "imptsh> "
+def _project_of_a_new_group(shell, home: Path, name: str) -> Path:
+    """A directory whose Project file names a new development Device Group `name`, created
+    with the session's client directly: no command has put its name in the cache."""
     run(shell, "product create -n Prod")
     dg = shell.session.client(_quiet()).post(
         "/devicegroups",
         {
             "data": {
                 "type": "development_devicegroup",
-                "attributes": {"name": "MyDevDG"},
+                "attributes": {"name": name},
                 "relationships": {"product": {"type": "product", "id": _product_id(shell)}},
             }
         },
@@ -33,6 +32,14 @@ def test_prompt_follows_login_and_project(shell, sim, home):
     project = home / "proj"
     project.mkdir()
     (project / ".impt.project").write_text(json.dumps({"deviceGroupId": dg["id"]}))
+    return project
+
+
+def test_prompt_follows_login_and_project(shell, sim, home):
+    assert shell.prompt == "imptsh (not logged in)> "
+    run(shell, f"auth login -e {sim.base_url} -u demo -w demo")
+    assert shell.prompt == "imptsh> "
+    project = _project_of_a_new_group(shell, home, "MyDevDG")
     run(shell, f"cd {project}")
     assert shell.prompt == "imptsh MyDevDG> "
     assert run(shell, "pwd").strip() == str(project)
@@ -220,20 +227,7 @@ def test_quit_ends_a_script(shell, home):
 
 def test_a_device_group_name_cannot_drive_the_prompt(shell, sim, home):
     run(shell, f"auth login -e {sim.base_url} -u demo -w demo")
-    run(shell, "product create -n Prod")
-    dg = shell.session.client(_quiet()).post(
-        "/devicegroups",
-        {
-            "data": {
-                "type": "development_devicegroup",
-                "attributes": {"name": "DG\x1b[2J\x1b]0;x\x07"},
-                "relationships": {"product": {"type": "product", "id": _product_id(shell)}},
-            }
-        },
-    )["data"]
-    project = home / "proj"
-    project.mkdir()
-    (project / ".impt.project").write_text(json.dumps({"deviceGroupId": dg["id"]}))
+    project = _project_of_a_new_group(shell, home, "DG\x1b[2J\x1b]0;x\x07")
     run(shell, f"cd {project}")
     assert shell.prompt == "imptsh DG\\x1b[2J\\x1b]0;x\\x07> "
 
