@@ -12,9 +12,8 @@ from ..deletion import DeletionPlan, execute
 from ..entities import dg_api_type
 from ..errors import CommandError
 from ..files import read_text
-from ..highlight import highlight_squirrel
 from ..invocation import Invocation
-from ..output.render import GREEN, MAX_STRING, RESET_FG, TRUNCATION_MARK, format_text
+from ..output.source import text_with_source
 from ..views import rel_id, short_view
 from .common import (
     CONFIRMED,
@@ -338,42 +337,8 @@ def _show_info(inv: Invocation, build: Resource, ident: str) -> None:
     if not inv.out.color:
         inv.out.result(view)
         return
-    lines = format_text(view, color=True).split("\n")
-    fields = view["Deployment"]
-    for key in ("device_code", "agent_code"):
-        code = fields.get(key)
-        if isinstance(code, str) and code:
-            _highlight_field(lines, key, code)
     inv.out.printed_result = True
-    inv.out.write("\n".join(lines))
-
-
-def _highlight_field(lines: list[str], key: str, code: str) -> None:
-    """Replaces, in the rendered info view, the text of `key`'s value by highlighted code.
-    The layout (indentation, `\"\"\"` block, 512-character cut) stays as rendered."""
-    header = f"  {GREEN}{key}: {RESET_FG}"
-    index = next((i for i, line in enumerate(lines) if line.startswith(header)), None)
-    if index is None:
-        return
-    cut = len(code) > MAX_STRING
-    shown = code[:MAX_STRING] if cut else code
-    if "\n" not in shown and not cut:
-        if lines[index].endswith(shown):
-            lines[index] = lines[index][: len(lines[index]) - len(shown)] + highlight_squirrel(
-                shown
-            )
-        return
-    plain = shown.split("\n")
-    if cut:
-        plain.append(TRUNCATION_MARK.lstrip("\n"))
-    start, pad = index + 2, " " * 6
-    block = lines[start : start + len(plain)]
-    if lines[index + 1 : index + 2] != ['    """'] or block != [pad + p for p in plain]:
-        return
-    coloured = highlight_squirrel(shown).split("\n")
-    if cut:
-        coloured.append(plain[-1])
-    lines[start : start + len(plain)] = [pad + c for c in coloured]
+    inv.out.write(text_with_source(view, "Deployment", ("device_code", "agent_code")))
 
 
 # -- list ------------------------------------------------------------------------------------
