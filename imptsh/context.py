@@ -277,7 +277,8 @@ def resolve_context(
         return AuthContext(
             "global", data.endpoint, glob.auth_type, glob, data, glob.credentials(data)
         )
+    places = str(cwd) if Path(cwd) == Path(home) else f"{cwd} or {home}"
     raise ContextError(
-        f"You are not logged in (no {AUTH_FILE_NAME} in {cwd} or {home}, and no IMPT_* "
+        f"You are not logged in (no {AUTH_FILE_NAME} in {places}, and no IMPT_* "
         'login variables). Run "auth login" first.'
     )

@@ -222,3 +222,17 @@ def test_debug_output_hides_every_secret(impt, sim, home):
     assert '"Authorization": "[hidden]"' in listing.out
     assert token not in listing.out
     assert os.environ.get("NO_COLOR") is None
+
+
+def test_not_logged_in_names_where_auth_files_were_looked_for(impt, home, monkeypatch):
+    result = impt("product list")
+    assert result.status == 1
+    assert result.out.splitlines()[0] == (
+        f"Error: You are not logged in (no .impt.auth in {home / 'work'} or {home}, and no "
+        'IMPT_* login variables). Run "auth login" first.'
+    )
+    monkeypatch.chdir(home)  # the home directory is also the working directory: named once
+    assert impt("product list").out.splitlines()[0] == (
+        f"Error: You are not logged in (no .impt.auth in {home}, and no IMPT_* login "
+        'variables). Run "auth login" first.'
+    )
