@@ -20,9 +20,6 @@ Usage: .venv/bin/python bench/bench_sim_code.py [--devices N] [--seconds S]
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import os
-import platform
 import sys
 import threading
 import time
@@ -39,6 +36,7 @@ from imptsh.sim.server import Simulator, start  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_interactive import Row  # noqa: E402 - a sibling script, not a package
+from bench_squirrel import print_machine  # noqa: E402
 
 DEV = "development_devicegroup"
 START_TARGET_S = 1.0  # starting the code may take this much longer than the restart itself
@@ -210,9 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     if not squirrel.available():
         print(f"skipped: {squirrel.unavailable_reason()}")
         return 0
-    print(f"machine : {platform.platform()} ({platform.machine()}), {os.cpu_count()} CPUs")
-    print(f"python  : {platform.python_implementation()} {platform.python_version()}")
-    print(f"date    : {_dt.date.today().isoformat()}")
+    print_machine()
     rows = measure(args.devices, args.seconds)
     width = max(len(r.name) for r in rows)
     for row in rows:

@@ -160,6 +160,13 @@ def phase_flood(seconds: float) -> list[str]:
     return [f"one device logging as fast as it can: {rate:,.0f} lines/s delivered"]
 
 
+def print_machine() -> None:
+    """The machine, the Python and the date, above a standalone run's figures."""
+    print(f"machine : {platform.platform()} ({platform.machine()}), {os.cpu_count()} CPUs")
+    print(f"python  : {platform.python_implementation()} {platform.python_version()}")
+    print(f"date    : {_dt.date.today().isoformat()}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--devices", type=int, default=100)
@@ -168,9 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     if not squirrel.available():
         print(f"skipped: {squirrel.unavailable_reason()}")
         return 0
-    print(f"machine : {platform.platform()} ({platform.machine()}), {os.cpu_count()} CPUs")
-    print(f"python  : {platform.python_implementation()} {platform.python_version()}")
-    print(f"date    : {_dt.date.today().isoformat()}")
+    print_machine()
     for line in phase_start(args.devices):
         print(line)
     for line in phase_steady(args.devices, args.seconds):

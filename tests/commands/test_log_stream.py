@@ -54,10 +54,11 @@ def push(sim: Any, device: str, messages: list[str]) -> None:
     sim_control(sim, f"devices/{device}/logs", {"lines": messages})
 
 
-def test_one_shot_log_stream_ends_with_ctrl_c(logged_in: Impt, sim: Any, api: Any, home) -> None:
-    device = api.devices()[0]["id"]
+def one_shot_log_stream(device: str, home: Any) -> subprocess.Popen[str]:
+    """`imptsh log stream -d DEVICE` as a process of its own, logged in by the global auth
+    file (no IMPT_* variables), its output piped to the test."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMPT_")}
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "imptsh", "log", "stream", "-d", device],
         cwd=home / "work",
         env=env,
@@ -65,6 +66,11 @@ def test_one_shot_log_stream_ends_with_ctrl_c(logged_in: Impt, sim: Any, api: An
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_one_shot_log_stream_ends_with_ctrl_c(logged_in: Impt, sim: Any, api: Any, home) -> None:
+    device = api.devices()[0]["id"]
+    proc = one_shot_log_stream(device, home)
     try:
         got: list[str] = []
         for _ in range(4):
@@ -200,15 +206,7 @@ def test_a_reader_going_away_ends_the_stream_quietly(logged_in: Impt, sim: Any, 
     """`imptsh log stream ... | head -5`: once the pipe's reader is gone, the stream ends
     without a traceback or an error."""
     device = api.devices()[0]["id"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMPT_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "imptsh", "log", "stream", "-d", device],
-        cwd=home / "work",
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = one_shot_log_stream(device, home)
     try:
         assert [proc.stdout.readline() for _ in range(4)][-1] == PRESS + "\n"
         push(sim, device, ["one"])
